@@ -1,0 +1,1 @@
+"""StudyBuddy: the core (configuration, storage, chains, streaming engine and services)."""

@@ -1,0 +1,62 @@
+"""The message catalog: every user-facing string, in Korean and English.
+
+Messages live in `ko.toml` and `en.toml` beside this module, keyed by dotted names. Korean is
+the study group's language and comes first; any other Discord locale falls back to English.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "en"
+
+
+def language_for(locale: object | None) -> str:
+    """Maps a Discord locale ("ko", "en-US", discord.Locale.korean, ...) to a catalog language."""
+    value = str(getattr(locale, "value", locale) or "").lower()
+    return "ko" if value.startswith("ko") else DEFAULT_LANGUAGE
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Catalog:
+    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        self._messages = messages
+
+    @classmethod
+    def load(cls) -> Catalog:
+        folder = resources.files(__name__)
+        return cls(
+            {
+                language: _flatten(tomllib.loads(folder.joinpath(f"{language}.toml").read_text(encoding="utf-8")))
+                for language in LANGUAGES
+            }
+        )
+
+    def keys(self, language: str) -> set[str]:
+        return set(self._messages[language])
+
+    def text(self, locale: object | None, key: str, **params: object) -> str:
+        language = language_for(locale)
+        template = self._messages[language].get(key) or self._messages[DEFAULT_LANGUAGE].get(key)
+        if template is None:
+            raise KeyError(f"no message {key!r} in the catalog")
+        return template.format(**params) if params else template

@@ -1,0 +1,1 @@
+"""Prompts, chat-model and chain factories. Knows LangChain, never Discord."""

@@ -1,0 +1,1 @@
+"""Domain services: async classes with the bot's behaviour. They never import discord."""
