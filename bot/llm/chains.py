@@ -1,0 +1,53 @@
+"""Chain factories: `prompt | model | StrOutputParser()`, built from prompt files, taking the model.
+
+Tests pass a fake model; the bot passes the one `ChatOpenAI` it built at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from langchain_core.runnables import Runnable, RunnableParallel
+
+from bot.llm.prompts import PromptLibrary
+
+
+class ChainFactory:
+    def __init__(self, model: BaseChatModel, prompts: PromptLibrary) -> None:
+        self.model = model
+        self.prompts = prompts
+
+    def _chat_prompt(self, name: str, language: str, *, history: bool = False) -> ChatPromptTemplate:
+        messages: list[object] = [("system", self.prompts.get("system", language).template)]
+        if history:
+            messages.append(MessagesPlaceholder("history"))
+        messages.append(("human", self.prompts.get(name, language).template))
+        return ChatPromptTemplate.from_messages(messages)  # type: ignore[arg-type]
+
+    def explain(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{topic}, {how} -> the explanation."""
+        return self._chat_prompt("explain", language) | self.model | StrOutputParser()
+
+    def explain_aspects(self, language: str, aspects: Mapping[str, str]) -> Runnable[dict[str, Any], dict[str, Any]]:
+        """{topic}, {how} -> one explanation per aspect, all written at once by `RunnableParallel`.
+
+        `aspects` maps a key to the aspect's name in the reader's language (it goes into the prompt).
+        Streaming it yields `{key: chunk}` pieces interleaved across aspects.
+        """
+        prompt = self._chat_prompt("explain_aspect", language)
+        branches = {
+            key: prompt.partial(aspect=label) | self.model | StrOutputParser() for key, label in aspects.items()
+        }
+        return RunnableParallel(branches)
+
+    def explain_message(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{message} -> an explanation of someone's message."""
+        return self._chat_prompt("explain_message", language) | self.model | StrOutputParser()
+
+    def conversation(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{history} (messages), {question} -> the next answer of a DM conversation."""
+        return self._chat_prompt("dm", language, history=True) | self.model | StrOutputParser()
