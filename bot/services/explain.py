@@ -1,0 +1,240 @@
+"""Explanations: validates requests, meters usage, and turns chains into streams of text.
+
+A `Generation` is the text stream a reply engine renders, plus `settle()`, which the caller awaits
+once the stream has ended (finished, stopped or failed) to record usage and the DM history.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from bot.errors import InvalidInput, NotConfigured
+from bot.i18n import Catalog
+from bot.llm.chains import ChainFactory
+from bot.services.admission import AdmissionGate, Ticket
+from bot.services.usage import UsageService
+from bot.storage import ConversationRepository
+
+MAX_TOPIC_CHARS = 200
+MAX_HOW_CHARS = 200
+MAX_TOPICS = 5
+MAX_MESSAGE_CHARS = 4000
+HISTORY_TURNS = 12
+ASPECTS = ("concept", "example", "pitfalls", "exam_tip")
+TOPIC_SEPARATORS = re.compile(r"[,\n\u3001\uff0c]")
+INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapses whitespace and drops zero-width characters, so "   " or "\u200b" count as empty."""
+    return " ".join(INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")).split())
+
+
+def split_topics(text: str) -> list[str]:
+    """ "EC2, EBS, ELB" (commas, ideographic commas or lines) -> distinct topics, in order."""
+    topics: dict[str, str] = {}
+    for part in TOPIC_SEPARATORS.split(text):
+        topic = clean_text(part)
+        if topic:
+            topics.setdefault(topic.casefold(), topic)
+    return list(topics.values())
+
+
+Settle = Callable[[str, bool], Awaitable[None]]
+
+
+@dataclass
+class Generation:
+    chunks: AsyncIterator[str]
+    _settle: Settle
+    ticket: Ticket
+    progress: Callable[[], str | None] = field(default=lambda: None)
+
+    async def settle(self, text: str, completed: bool) -> None:
+        """Records what the generation cost, and frees the user's turn."""
+        try:
+            await self._settle(text, completed)
+        finally:
+            self.ticket.release()
+
+
+class ExplainService:
+    def __init__(
+        self,
+        chains: ChainFactory | None,
+        usage: UsageService,
+        conversations: ConversationRepository,
+        gate: AdmissionGate,
+        catalog: Catalog,
+        *,
+        batch_concurrency: int = 3,
+    ) -> None:
+        self._chains = chains
+        self._usage = usage
+        self._conversations = conversations
+        self.gate = gate
+        self._catalog = catalog
+        self._batch_concurrency = batch_concurrency
+
+    @property
+    def configured(self) -> bool:
+        return self._chains is not None
+
+    def _require_chains(self) -> ChainFactory:
+        if self._chains is None:
+            raise NotConfigured()
+        return self._chains
+
+    @staticmethod
+    def clean_topic(topic: str | None) -> str:
+        cleaned = clean_text(topic)
+        if not cleaned:
+            raise InvalidInput("explain.topic_empty")
+        if len(cleaned) > MAX_TOPIC_CHARS:
+            raise InvalidInput("explain.topic_too_long", limit=MAX_TOPIC_CHARS)
+        return cleaned
+
+    def clean_how(self, how: str | None, language: str) -> str:
+        cleaned = clean_text(how)
+        if len(cleaned) > MAX_HOW_CHARS:
+            raise InvalidInput("explain.how_too_long", limit=MAX_HOW_CHARS)
+        return cleaned or self._catalog.text(language, "explain.default_how")
+
+    def clean_topics(self, topics: str) -> list[str]:
+        found = [self.clean_topic(topic) for topic in split_topics(topics)]
+        if not found:
+            raise InvalidInput("explain.topic_empty")
+        if len(found) > MAX_TOPICS:
+            raise InvalidInput("explain.too_many_topics", limit=MAX_TOPICS)
+        return found
+
+    @staticmethod
+    def clean_message(content: str) -> str:
+        cleaned = (content or "").strip()
+        if not clean_text(cleaned):
+            raise InvalidInput("explain.message_empty")
+        return cleaned[:MAX_MESSAGE_CHARS]
+
+    async def admit(self, user_id: int, guild_id: int | None, weight: int = 1) -> Ticket:
+        """Checks everything that can refuse a request before any model call: key, budget, turn."""
+        self._require_chains()
+        await self._usage.ensure_within_budget(guild_id, user_id)
+        return self.gate.admit(user_id, weight)
+
+    def explain(self, ticket: Ticket, guild_id: int | None, language: str, topic: str, how: str) -> Generation:
+        chain = self._require_chains().explain(language)
+        return self._metered(ticket, guild_id, chain, {"topic": topic, "how": how})
+
+    def explain_aspects(
+        self, ticket: Ticket, guild_id: int | None, language: str, topic: str, how: str, aspects: Sequence[str]
+    ) -> Generation:
+        """Every aspect is written at once (RunnableParallel); sections are shown in order as they complete."""
+        labels = {key: self._catalog.text(language, f"explain.aspect.{key}") for key in aspects}
+        chain = self._require_chains().explain_aspects(language, labels)
+        handler = UsageMetadataCallbackHandler()
+        stream = chain.astream({"topic": topic, "how": how}, config=RunnableConfig(callbacks=[handler]))
+        return Generation(_sections_in_order(stream, labels), self._usage_recorder(guild_id, ticket, handler), ticket)
+
+    def explain_topics(
+        self, ticket: Ticket, guild_id: int | None, language: str, topics: Sequence[str], how: str
+    ) -> Generation:
+        """Several topics through `abatch_as_completed` with a bounded `max_concurrency`, one section each."""
+        chain = self._require_chains().explain(language)
+        handler = UsageMetadataCallbackHandler()
+        done: list[str] = []
+
+        async def sections() -> AsyncIterator[str]:
+            answers: dict[int, str] = {}
+            shown = 0
+            async for index, answer in chain.abatch_as_completed(
+                [{"topic": topic, "how": how} for topic in topics],
+                config=RunnableConfig(callbacks=[handler], max_concurrency=self._batch_concurrency),
+            ):
+                answers[index] = answer
+                done.append(topics[index])
+                # Sections keep the order the user asked in: show each as soon as all before it are in.
+                while shown in answers:
+                    section = f"## {topics[shown]}\n{answers.pop(shown).strip()}"
+                    yield section if shown == 0 else "\n\n" + section
+                    shown += 1
+
+        return Generation(
+            sections(),
+            self._usage_recorder(guild_id, ticket, handler),
+            ticket,
+            progress=lambda: f"{len(done)}/{len(topics)}",
+        )
+
+    def explain_message(self, ticket: Ticket, guild_id: int | None, language: str, content: str) -> Generation:
+        chain = self._require_chains().explain_message(language)
+        return self._metered(ticket, guild_id, chain, {"message": content})
+
+    async def converse(self, ticket: Ticket, user_id: int, language: str, question: str) -> Generation:
+        """The next answer of a DM conversation, with the recent history; the exchange is kept when complete."""
+        chain = self._require_chains().conversation(language)
+        history = await self._conversations.recent(user_id, HISTORY_TURNS)
+        messages: list[BaseMessage] = [
+            HumanMessage(turn.content) if turn.role == "human" else AIMessage(turn.content) for turn in history
+        ]
+
+        async def remember(text: str, completed: bool) -> None:
+            if completed and text.strip():
+                await self._conversations.append(user_id, question, text, HISTORY_TURNS)
+
+        return self._metered(ticket, None, chain, {"history": messages, "question": question}, then=remember)
+
+    async def forget_conversation(self, user_id: int) -> int:
+        return await self._conversations.clear(user_id)
+
+    def _metered(
+        self,
+        ticket: Ticket,
+        guild_id: int | None,
+        chain: Runnable[dict[str, Any], str],
+        inputs: dict[str, Any],
+        *,
+        then: Settle | None = None,
+    ) -> Generation:
+        handler = UsageMetadataCallbackHandler()
+        stream = chain.astream(inputs, config=RunnableConfig(callbacks=[handler]))
+        return Generation(stream, self._usage_recorder(guild_id, ticket, handler, then), ticket)
+
+    def _usage_recorder(
+        self, guild_id: int | None, ticket: Ticket, handler: UsageMetadataCallbackHandler, then: Settle | None = None
+    ) -> Settle:
+        async def record(text: str, completed: bool) -> None:
+            input_tokens = sum(usage.get("input_tokens", 0) for usage in handler.usage_metadata.values())
+            output_tokens = sum(usage.get("output_tokens", 0) for usage in handler.usage_metadata.values())
+            await self._usage.record(guild_id, ticket.user_id, input_tokens, output_tokens)
+            if then is not None:
+                await then(text, completed)
+
+        return record
+
+
+async def _sections_in_order(stream: AsyncIterator[dict[str, str]], labels: Mapping[str, str]) -> AsyncIterator[str]:
+    """Interleaved `{aspect: chunk}` pieces -> one text whose sections keep the requested order.
+
+    Every aspect is written at the same time, but a Discord message can only grow at its end: the
+    first section streams live, the others are collected meanwhile and appended when the parallel
+    run ends (they were written alongside the first, so that is about when the first one ends).
+    """
+    first, *others = labels
+    buffers: dict[str, list[str]] = {key: [] for key in others}
+    yield f"## {labels[first]}\n"
+    async for piece in stream:
+        for key, chunk in piece.items():
+            if key == first:
+                yield chunk
+            else:
+                buffers[key].append(chunk)
+    for key in others:
+        yield f"\n\n## {labels[key]}\n" + "".join(buffers[key]).strip()
