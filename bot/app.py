@@ -6,13 +6,30 @@ so tests build the same graph against a temporary database and fake servers.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from langchain_core.language_models import BaseChatModel
 
 from bot.config import Settings
 from bot.i18n import Catalog
+from bot.llm.chains import ChainFactory
+from bot.llm.models import build_chat_model
 from bot.llm.prompts import PromptLibrary
+from bot.services.admission import AdmissionGate
+from bot.services.explain import ExplainService
 from bot.services.language import LanguageService
-from bot.storage import BotStateRepository, Database, GuildSettingsRepository
+from bot.services.usage import UsageService
+from bot.storage import (
+    BotStateRepository,
+    ConversationRepository,
+    Database,
+    GuildSettingsRepository,
+    UsageRepository,
+)
+from bot.streaming.pacing import EditScheduler, SystemClock
+from bot.streaming.registry import StreamRegistry
 
 
 @dataclass
@@ -22,19 +39,43 @@ class Services:
     prompts: PromptLibrary
     languages: LanguageService
     bot_state: BotStateRepository
+    usage: UsageService
+    explain: ExplainService
+    edits: EditScheduler
+    streams: StreamRegistry
 
     async def aclose(self) -> None:
         await self.db.close()
 
 
-async def build_services(settings: Settings) -> Services:
+async def build_services(settings: Settings, *, model: BaseChatModel | None = None) -> Services:
+    """Builds everything once. `model` replaces the configured one (tests pass a fake)."""
     catalog = Catalog.load()
     prompts = PromptLibrary.load()
     db = await Database.open(settings.database)
+    guild_settings = GuildSettingsRepository(db)
+    chat_model = model if model is not None else build_chat_model(settings)
+    usage = UsageService(UsageRepository(db), guild_settings, now=lambda: datetime.now(UTC))
+    gate = AdmissionGate(
+        capacity=settings.max_concurrent_generations,
+        queue_limit=settings.generation_queue_limit,
+        cooldown_s=settings.user_cooldown_s,
+        clock=time.monotonic,
+    )
     return Services(
         settings=settings,
         db=db,
         prompts=prompts,
-        languages=LanguageService(GuildSettingsRepository(db), catalog),
+        languages=LanguageService(guild_settings, catalog),
         bot_state=BotStateRepository(db),
+        usage=usage,
+        explain=ExplainService(
+            ChainFactory(chat_model, prompts) if chat_model is not None else None,
+            usage,
+            ConversationRepository(db),
+            gate,
+            catalog,
+        ),
+        edits=EditScheduler(SystemClock()),
+        streams=StreamRegistry(),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -17,7 +19,9 @@ from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.help", "cogs.settings")
+EXTENSIONS = ("cogs.help", "cogs.settings", "cogs.explain", "cogs.usage")
+# At shutdown, streams in progress get this long to show their final "interrupted" state.
+SHUTDOWN_GRACE_S = 5.0
 # discord.py sleeps through 429s shorter than this and raises on longer ones, so no reply hangs for minutes.
 MAX_RATELIMIT_WAIT_S = 20.0
 
@@ -162,7 +166,12 @@ class StudyBuddy(commands.Bot):
             log.warning("could not tell user %s about an error (interaction %s)", interaction.user.id, interaction.id)
 
     async def close(self) -> None:
+        """Graceful shutdown: interrupted answers are marked as such, then Discord and the database close."""
         try:
+            if self.services.streams.interrupt_all():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SHUTDOWN_GRACE_S):
+                        await self.services.streams.wait_idle()
             await super().close()
         finally:
             await self.services.aclose()

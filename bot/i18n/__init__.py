@@ -60,3 +60,8 @@ class Catalog:
         if template is None:
             raise KeyError(f"no message {key!r} in the catalog")
         return template.format(**params) if params else template
+
+
+def language_of_text(text: str) -> str:
+    """A DM carries no locale: answer in Korean when the question has Hangul in it."""
+    return "ko" if any("\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e" for char in text) else "en"

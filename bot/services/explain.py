@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.errors import InvalidInput, NotConfigured
 from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
+from bot.llm.metering import GenerationMeter
 from bot.services.admission import AdmissionGate, Ticket
 from bot.services.usage import UsageService
 from bot.storage import ConversationRepository
@@ -54,16 +54,18 @@ Settle = Callable[[str, bool], Awaitable[None]]
 @dataclass
 class Generation:
     chunks: AsyncIterator[str]
-    _settle: Settle
+    meter: GenerationMeter
     ticket: Ticket
+    _settle: Settle
     progress: Callable[[], str | None] = field(default=lambda: None)
 
+    @property
+    def truncated(self) -> bool:
+        return self.meter.truncated
+
     async def settle(self, text: str, completed: bool) -> None:
-        """Records what the generation cost, and frees the user's turn."""
-        try:
-            await self._settle(text, completed)
-        finally:
-            self.ticket.release()
+        """Records what the generation cost (and, for a conversation, the exchange once complete)."""
+        await self._settle(text, completed)
 
 
 class ExplainService:
@@ -82,7 +84,7 @@ class ExplainService:
         self._conversations = conversations
         self.gate = gate
         self._catalog = catalog
-        self._batch_concurrency = batch_concurrency
+        self.batch_concurrency = batch_concurrency
 
     @property
     def configured(self) -> bool:
@@ -139,16 +141,18 @@ class ExplainService:
         """Every aspect is written at once (RunnableParallel); sections are shown in order as they complete."""
         labels = {key: self._catalog.text(language, f"explain.aspect.{key}") for key in aspects}
         chain = self._require_chains().explain_aspects(language, labels)
-        handler = UsageMetadataCallbackHandler()
-        stream = chain.astream({"topic": topic, "how": how}, config=RunnableConfig(callbacks=[handler]))
-        return Generation(_sections_in_order(stream, labels), self._usage_recorder(guild_id, ticket, handler), ticket)
+        meter = GenerationMeter()
+        stream = chain.astream({"topic": topic, "how": how}, config=RunnableConfig(callbacks=[meter]))
+        return Generation(
+            _sections_in_order(stream, labels), meter, ticket, self._usage_recorder(guild_id, ticket, meter)
+        )
 
     def explain_topics(
         self, ticket: Ticket, guild_id: int | None, language: str, topics: Sequence[str], how: str
     ) -> Generation:
         """Several topics through `abatch_as_completed` with a bounded `max_concurrency`, one section each."""
         chain = self._require_chains().explain(language)
-        handler = UsageMetadataCallbackHandler()
+        meter = GenerationMeter()
         done: list[str] = []
 
         async def sections() -> AsyncIterator[str]:
@@ -156,7 +160,7 @@ class ExplainService:
             shown = 0
             async for index, answer in chain.abatch_as_completed(
                 [{"topic": topic, "how": how} for topic in topics],
-                config=RunnableConfig(callbacks=[handler], max_concurrency=self._batch_concurrency),
+                config=RunnableConfig(callbacks=[meter], max_concurrency=self.batch_concurrency),
             ):
                 answers[index] = answer
                 done.append(topics[index])
@@ -168,8 +172,9 @@ class ExplainService:
 
         return Generation(
             sections(),
-            self._usage_recorder(guild_id, ticket, handler),
+            meter,
             ticket,
+            self._usage_recorder(guild_id, ticket, meter),
             progress=lambda: f"{len(done)}/{len(topics)}",
         )
 
@@ -177,19 +182,25 @@ class ExplainService:
         chain = self._require_chains().explain_message(language)
         return self._metered(ticket, guild_id, chain, {"message": content})
 
-    async def converse(self, ticket: Ticket, user_id: int, language: str, question: str) -> Generation:
+    def converse(self, ticket: Ticket, user_id: int, language: str, question: str) -> Generation:
         """The next answer of a DM conversation, with the recent history; the exchange is kept when complete."""
         chain = self._require_chains().conversation(language)
-        history = await self._conversations.recent(user_id, HISTORY_TURNS)
-        messages: list[BaseMessage] = [
-            HumanMessage(turn.content) if turn.role == "human" else AIMessage(turn.content) for turn in history
-        ]
+        meter = GenerationMeter()
+
+        async def answer() -> AsyncIterator[str]:
+            history = await self._conversations.recent(user_id, HISTORY_TURNS)
+            messages: list[BaseMessage] = [
+                HumanMessage(turn.content) if turn.role == "human" else AIMessage(turn.content) for turn in history
+            ]
+            inputs = {"history": messages, "question": question}
+            async for chunk in chain.astream(inputs, config=RunnableConfig(callbacks=[meter])):
+                yield chunk
 
         async def remember(text: str, completed: bool) -> None:
             if completed and text.strip():
                 await self._conversations.append(user_id, question, text, HISTORY_TURNS)
 
-        return self._metered(ticket, None, chain, {"history": messages, "question": question}, then=remember)
+        return Generation(answer(), meter, ticket, self._usage_recorder(None, ticket, meter, remember))
 
     async def forget_conversation(self, user_id: int) -> int:
         return await self._conversations.clear(user_id)
@@ -203,17 +214,15 @@ class ExplainService:
         *,
         then: Settle | None = None,
     ) -> Generation:
-        handler = UsageMetadataCallbackHandler()
-        stream = chain.astream(inputs, config=RunnableConfig(callbacks=[handler]))
-        return Generation(stream, self._usage_recorder(guild_id, ticket, handler, then), ticket)
+        meter = GenerationMeter()
+        stream = chain.astream(inputs, config=RunnableConfig(callbacks=[meter]))
+        return Generation(stream, meter, ticket, self._usage_recorder(guild_id, ticket, meter, then))
 
     def _usage_recorder(
-        self, guild_id: int | None, ticket: Ticket, handler: UsageMetadataCallbackHandler, then: Settle | None = None
+        self, guild_id: int | None, ticket: Ticket, meter: GenerationMeter, then: Settle | None = None
     ) -> Settle:
         async def record(text: str, completed: bool) -> None:
-            input_tokens = sum(usage.get("input_tokens", 0) for usage in handler.usage_metadata.values())
-            output_tokens = sum(usage.get("output_tokens", 0) for usage in handler.usage_metadata.values())
-            await self._usage.record(guild_id, ticket.user_id, input_tokens, output_tokens)
+            await self._usage.record(guild_id, ticket.user_id, meter.input_tokens, meter.output_tokens)
             if then is not None:
                 await then(text, completed)
 
