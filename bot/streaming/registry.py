@@ -21,6 +21,8 @@ class StreamRegistry:
         self._active: dict[Hashable, ActiveStream] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self._one_finished = asyncio.Event()
+        self.finished = 0
 
     def __len__(self) -> int:
         return len(self._active)
@@ -35,6 +37,15 @@ class StreamRegistry:
             del self._active[stream.stream_id]
             if not self._active:
                 self._idle.set()
+            self.finished += 1
+            # Wake every current waiter once; later waiters wait on the fresh event.
+            self._one_finished.set()
+            self._one_finished = asyncio.Event()
+
+    async def wait_finished(self, count: int) -> None:
+        """Returns once `count` streams in all have shown their final state (bound it with `asyncio.timeout`)."""
+        while self.finished < count:
+            await self._one_finished.wait()
 
     def get(self, stream_id: Hashable) -> ActiveStream | None:
         return self._active.get(stream_id)

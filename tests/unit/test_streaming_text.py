@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -57,7 +58,9 @@ def markdown_sample(seed: int, blocks: int = 40) -> str:
         elif kind == "korean":
             parts.append(" ".join(rng.choices(korean, k=rng.randint(8, 40))))
         elif kind == "list":
-            parts.append("\n".join(f"{i}. **{rng.choice(words)}** {' '.join(rng.choices(words, k=6))}" for i in range(5)))
+            parts.append(
+                "\n".join(f"{i}. **{rng.choice(words)}** {' '.join(rng.choices(words, k=6))}" for i in range(5))
+            )
         elif kind == "code":
             lines = [f"{'    ' * rng.randint(0, 3)}x_{i} = compute({i})  # {rng.choice(words)}" for i in range(12)]
             parts.append(f"```{rng.choice(['python', '', 'js'])}\n" + "\n".join(lines) + "\n```")
@@ -100,7 +103,7 @@ def test_a_stray_closing_tag_is_removed_without_taking_back_text() -> None:
 def test_strip_reasoning_only_grows_while_the_stream_grows() -> None:
     raw = "<think>plan: a < b</think>\n\nFirst <b>x</b>.\n<think>more</think>  Second</think> third <thi"
     shown = [strip_reasoning(raw[:end]) for end in range(len(raw) + 1)]
-    for before, after in zip(shown, shown[1:], strict=False):
+    for before, after in itertools.pairwise(shown):
         assert after.startswith(before), (before, after)
     assert shown[-1] == "First <b>x</b>.\nSecond third "
 
