@@ -261,7 +261,7 @@ async def test_promote_turns_a_waiting_edit_into_a_final_one(time: VirtualTime) 
     assert time.next_deadline() == pytest.approx(1.0)
     scheduler.promote("s")
     await time.settle(scheduler, 0)
-    await task
+    await asyncio.wait_for(task, timeout=1)
     assert time.now == 0.0
 
 
@@ -345,7 +345,7 @@ async def test_next_edit_at_counts_the_streams_waiting_ahead(time: VirtualTime) 
     assert not scheduler.try_acquire(0)
     assert scheduler.next_edit_at(6) == pytest.approx(CHANNEL_WINDOW)
     await time.run_until(CHANNEL_WINDOW, scheduler)
-    await asyncio.gather(*waits)
+    await asyncio.wait_for(asyncio.gather(*waits), timeout=1)
     assert scheduler.next_edit_at(0) == pytest.approx(CHANNEL_WINDOW)
     assert scheduler.try_acquire(0)
 
@@ -374,7 +374,7 @@ async def test_one_wait_per_stream(time: VirtualTime) -> None:
     with pytest.raises(RuntimeError):
         scheduler.try_acquire("s")
     await time.run_until(5.0, scheduler)
-    await task
+    await asyncio.wait_for(task, timeout=1)
 
 
 async def test_custom_policies_and_no_global_bucket(time: VirtualTime) -> None:
