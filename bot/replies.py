@@ -180,12 +180,12 @@ async def stream_generation(
         progress=generation.progress,
     )
     result: StreamResult | None = None
-    try:
-        with services.streams.track(stream, owner_id):
+    with services.streams.track(stream, owner_id, language):
+        try:
             result = await stream.run()
-    finally:
-        # Usage is recorded whatever happened: tokens were spent even by a stopped or failed stream.
-        await generation.settle(stream.text, result is not None and result.completed)
+        finally:
+            # Usage is recorded whatever happened: tokens were spent even by a stopped or failed stream.
+            await generation.settle(stream.text, result is not None and result.completed)
     if result.outcome is Outcome.FAILED:
         log.warning("stream %s failed after %d chars: %r", stream_id, len(result.text), result.error)
     return result

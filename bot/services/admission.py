@@ -33,7 +33,7 @@ class Ticket:
 
     @property
     def position(self) -> int:
-        """0 when it can run now, else how many requests are ahead of it (itself included)."""
+        """0 when it can run now, else its place in the queue (1 = next)."""
         return self._gate.position(self)
 
     async def __aenter__(self) -> Ticket:
@@ -49,6 +49,10 @@ class Ticket:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+    @property
+    def running(self) -> bool:
+        return self._running
 
     def release(self) -> None:
         self._gate.release(self, was_running=self._running)
@@ -95,7 +99,9 @@ class AdmissionGate:
         for index, waiter in enumerate(self._waiters, start=1):
             if waiter.ticket is ticket:
                 return index
-        return 0
+        if ticket.running or self._has_room(ticket.weight):
+            return 0
+        return len(self._waiters) + 1  # not in line yet: it would join at the end
 
     async def acquire(self, ticket: Ticket) -> None:
         if self._has_room(ticket.weight):

@@ -184,7 +184,13 @@ class ReplyStream:
         assert self._reader is not None
         while not self._gone:
             await self._dirty.wait()
-            if self._reader.done() or not await self._grant_unless_finished():
+            if self._reader.done():
+                return
+            if not self._visible_text().strip():
+                # Nothing to show yet (a role-only first chunk, or reasoning): spend no edit on it.
+                self._dirty.clear()
+                continue
+            if not await self._grant_unless_finished():
                 return
             self._dirty.clear()
             await self._render_partial(self._visible_text())
@@ -206,8 +212,6 @@ class ReplyStream:
 
     async def _render_partial(self, text: str) -> None:
         """One intermediate update; the caller already holds one edit grant."""
-        if not text.strip():
-            return
         frozen, tail = self._paginator.feed(text)
         needs_grant = False
         for page in frozen:

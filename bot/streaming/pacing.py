@@ -324,6 +324,7 @@ class EditScheduler:
 
     def _dispatch(self, now: float) -> None:
         """Grants every edit that is possible now, best rank first."""
+        self._forget_cancelled_waiters()
         for waiter in sorted(self._waiting.values(), key=self._rank_of):
             stream = self._streams[waiter.stream_id]
             if self._ready_at(stream, now, final=waiter.final) <= now + _EPSILON:
@@ -332,6 +333,12 @@ class EditScheduler:
                 if not waiter.future.done():
                     waiter.future.set_result(None)
 
+    def _forget_cancelled_waiters(self) -> None:
+        # A cancelled acquire leaves the queue only when its task next runs; until then it must not take an edit.
+        for stream_id, waiter in list(self._waiting.items()):
+            if waiter.future.done():
+                del self._waiting[stream_id]
+
     def _reschedule(self) -> None:
         now = self._clock.monotonic()
         self._dispatch(now)
@@ -339,6 +346,7 @@ class EditScheduler:
 
     def _arm(self, now: float) -> None:
         """Keeps one timer for the earliest moment a waiting stream could be granted."""
+        self._forget_cancelled_waiters()
         if not self._waiting:
             if self._timer is not None:
                 self._timer.cancel()

@@ -14,6 +14,7 @@ from bot.streaming.engine import ReplyStream
 class ActiveStream:
     stream: ReplyStream
     owner_id: int
+    language: str
 
 
 class StreamRegistry:
@@ -28,8 +29,8 @@ class StreamRegistry:
         return len(self._active)
 
     @contextmanager
-    def track(self, stream: ReplyStream, owner_id: int) -> Iterator[None]:
-        self._active[stream.stream_id] = ActiveStream(stream, owner_id)
+    def track(self, stream: ReplyStream, owner_id: int, language: str) -> Iterator[None]:
+        self._active[stream.stream_id] = ActiveStream(stream, owner_id, language)
         self._idle.clear()
         try:
             yield

@@ -1,7 +1,7 @@
 """Text shaping for streamed replies: hide model reasoning and cut Markdown into Discord-sized pages.
 
 Pure functions and one small state machine; no Discord, no clock. Lengths are Python `len()` (code points),
-which is how Discord counts its 2000-character content limit.
+which is how Discord counts its 2000-character content limit (discord/discord-api-docs#1315).
 
 Pages are cut at the best boundary the page leaves room for: a paragraph break, then a line break, then a
 sentence end, then a space; each only if it keeps the page at least half full, otherwise the last boundary of
@@ -36,6 +36,9 @@ _FENCE_LINE = re.compile(r" {0,3}(`{3,})(.*)")
 _SENTENCE_END = re.compile(r"(?<=[^\d\s][.!?])[ \t]")
 # Full-width sentence ends need no space after them.
 _CJK_SENTENCE_END = re.compile("[\u3002\uff01\uff1f]")
+# The known start of a line that may turn out to close a block.
+_MAYBE_CLOSING_LINE = re.compile(r" {0,3}(?:`+[ \t]*)?")
+_UNKNOWN = -1
 # An incomplete last line that may become a fence line once its newline arrives.
 _PARTIAL_FENCE_LINE = re.compile(r" {0,3}`+[^`\s]*")
 
@@ -52,29 +55,26 @@ def strip_reasoning(text: str, *, final: bool = False) -> str:
     For a growing input the output only grows: each result is a prefix of the next one, which is what
     `Paginator` needs.
     """
-    parts: list[str] = []
+    visible: list[str] = []
     after_block = False
     pos = 0
-    while True:
+    while pos != -1:
         opening = text.find(_THINK_OPEN, pos)
         closing = text.find(_THINK_CLOSE, pos)
         if closing != -1 and (opening == -1 or closing < opening):
-            segment, pos = text[pos:closing], closing + len(_THINK_CLOSE)
+            segment, next_pos, hides = text[pos:closing], closing + len(_THINK_CLOSE), False
         elif opening != -1:
-            segment = text[pos:opening]
             end = text.find(_THINK_CLOSE, opening + len(_THINK_OPEN))
-            pos = -1 if end == -1 else end + len(_THINK_CLOSE)
+            segment, next_pos, hides = text[pos:opening], -1 if end == -1 else end + len(_THINK_CLOSE), True
         else:
             held = 0 if final else _partial_tag_length(text, pos)
-            segment, pos = text[pos : len(text) - held], -1
+            segment, next_pos, hides = text[pos : len(text) - held], -1, False
         if after_block:
             segment = segment.lstrip()
-            after_block = not segment
-        parts.append(segment)
-        if pos == -1:
-            return "".join(parts)
-        if opening != -1 and (closing == -1 or opening < closing):
-            after_block = True
+        visible.append(segment)
+        after_block = hides or (after_block and not segment)
+        pos = next_pos
+    return "".join(visible)
 
 
 def _partial_tag_length(text: str, start: int) -> int:
@@ -113,10 +113,15 @@ def _next_fence(fence: _Fence | None, line: str) -> _Fence | None:
     return None if len(run) >= len(fence.run) and not rest.strip() else fence
 
 
+def _is_opening_fence_line(line: str) -> bool:
+    match = _FENCE_LINE.fullmatch(line)
+    return match is not None and "`" not in match.group(2)
+
+
 def _fence_after(text: str, start: int, end: int, fence: _Fence | None) -> _Fence | None:
     """The open fence at `end`, given the one open at `start`."""
-    line_start = start
-    if start > 0 and text[start - 1] != "\n":
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
         # The line began on an earlier page and was already accounted for there.
         newline = text.find("\n", start, end)
         if newline == -1:
@@ -170,7 +175,13 @@ def _cut(text: str, start: int, fence: _Fence | None, room: int, *, complete: bo
         end = _find_break(text, start, space, fence)
         end_fence = _fence_after(text, start, end, fence)
         if end_fence is not None:
-            end, end_fence = _absorb_closing_fence(text, end, end_fence, known_end, complete=complete)
+            closing_end = _closing_line_end(text, end, end_fence, known_end, complete=complete)
+            if closing_end == _UNKNOWN and end - start > space // 4:
+                # The next page could open with an empty block; cut a line earlier instead.
+                space = end - start - 1
+                continue
+            if closing_end is not None and closing_end != _UNKNOWN:
+                end, end_fence = closing_end, None
         page = opener + text[start:end].rstrip() + (end_fence.closer(room) if end_fence else "")
         if len(page) <= room:
             return _Cut(page, end, end_fence)
@@ -216,30 +227,30 @@ def _before_opening_fence(text: str, start: int, content: int, end: int, fence: 
     line_start = text.rfind("\n", start, body_end) + 1 or start
     if line_start <= content or _fence_after(text, start, line_start, fence) is not None:
         return end
-    match = _FENCE_LINE.fullmatch(text[line_start:body_end])
-    if match is None or "`" in match.group(2):
+    if not _is_opening_fence_line(text[line_start:body_end]):
         return end
-    return line_start
+    # At the newline, so the next page keeps the fence line's indentation.
+    return line_start - 1
 
 
-def _absorb_closing_fence(
-    text: str, end: int, fence: _Fence, known_end: int, *, complete: bool
-) -> tuple[int, _Fence | None]:
-    """Take the block's own closing line onto this page when the cut falls just before it.
-
-    Otherwise the next page would open with an empty code block. The closing line must lie within the text
-    known when the page is cut, and, in a stream, be finished by its newline.
-    """
-    if end >= len(text) or text[end] != "\n":
-        return end, fence
-    line_end = text.find("\n", end + 1, known_end)
-    if line_end == -1:
-        if not complete or known_end < len(text):
-            return end, fence
-        line_end = len(text)
-    if _next_fence(fence, text[end + 1 : line_end]) is not None:
-        return end, fence
-    return line_end, None
+def _closing_line_end(text: str, end: int, fence: _Fence, known_end: int, *, complete: bool) -> int | None:
+    """Where the block's own closing line ends when it is the next line after a cut at `end`, so the page
+    can take it instead of an added closer; None if another line comes next; `_UNKNOWN` if the next line
+    is not known in full yet."""
+    content = end
+    while content < known_end and text[content].isspace():
+        content += 1
+    if content == known_end and not (complete and known_end == len(text)):
+        return _UNKNOWN
+    line_start = text.rfind("\n", end, content) + 1
+    if not line_start:
+        return None
+    newline = text.find("\n", content, known_end)
+    if newline == -1 and not (complete and known_end == len(text)):
+        maybe_closing = _MAYBE_CLOSING_LINE.fullmatch(text, line_start, known_end)
+        return _UNKNOWN if maybe_closing else None
+    line_end = len(text) if newline == -1 else newline
+    return line_end if _next_fence(fence, text[line_start:line_end]) is None else None
 
 
 @dataclass(frozen=True)
@@ -325,13 +336,23 @@ class Paginator:
     def _render_tail(self, text: str) -> str:
         room = self.limit - self.reserve
         start = _skip_break(text, self._offset, room)
+        if start == len(text):
+            return ""
+        at_line_start = not text[text.rfind("\n", 0, start) + 1 : start].strip()
+        # Hold back a last line that may still become a fence line, and an opening fence line with nothing
+        # in its block yet: either would flash a broken or empty block.
         end = len(text)
         last_line = text.rfind("\n", start) + 1 or start
-        if (last_line > start or start == 0 or text[start - 1] == "\n") and _PARTIAL_FENCE_LINE.fullmatch(
-            text, last_line
-        ):
+        if (last_line > start or at_line_start) and _PARTIAL_FENCE_LINE.fullmatch(text, last_line):
             end = last_line
         body = text[start:end].rstrip()
+        last_line = body.rfind("\n") + 1
+        if (
+            (last_line or at_line_start)
+            and _is_opening_fence_line(body[last_line:])
+            and _fence_after(text, start, start + last_line, self._fence) is None
+        ):
+            body = body[:last_line].rstrip()
         if not body:
             return ""
         opener = self._fence.opener(room) if self._fence else ""
@@ -346,7 +367,8 @@ class Paginator:
 
 
 def split_message(text: str, limit: int = DISCORD_MESSAGE_LIMIT) -> list[str]:
-    """Split complete Markdown into pages of at most `limit` characters that each render on their own."""
+    """Split complete Markdown into pages of at most `limit` characters that each render on their own;
+    no pages for blank text."""
     return Paginator(limit).finish(text)
 
 

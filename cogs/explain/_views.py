@@ -47,10 +47,11 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"stre
             )
             return
         await interaction.response.defer()
+        # The notice is part of the answer, so it is in the answer's language, not the clicker's.
         notice = (
             None
             if is_owner
-            else await bot.text_for(interaction, "explain.stopped_by", name=interaction.user.display_name)
+            else bot.services.languages.text(active.language, "explain.stopped_by", name=interaction.user.display_name)
         )
         active.stream.stop(notice)
 

@@ -106,11 +106,16 @@ def studybuddy(tmp_path: Path) -> BotFactory:
 
     @contextlib.asynccontextmanager
     async def factory(
-        *, llm: bool = True, fake: FakeDiscord | None = None, token_delay_s: float = 0.0, **overrides: Any
+        *,
+        llm: bool = True,
+        fake: FakeDiscord | None = None,
+        token_delay_s: float = 0.0,
+        tokens: int = 20,
+        **overrides: Any,
     ) -> AsyncIterator[Running]:
         fake = fake or FakeDiscord()
         world = World.build(fake)
-        async with FakeOpenAI(token_delay_s=token_delay_s) as fake_llm, running_fake_discord(fake):
+        async with FakeOpenAI(token_delay_s=token_delay_s, tokens=tokens) as fake_llm, running_fake_discord(fake):
             settings = settings_for(tmp_path, fake, fake_llm if llm else None, **overrides)
             bot = StudyBuddy(await build_services(settings))
             async with start_bot(fake, bot):

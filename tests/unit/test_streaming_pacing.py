@@ -294,11 +294,11 @@ async def test_unregistering_streams_frees_their_share(streams: Streams) -> None
     assert worst_gap(streams.times(0), 0.0, 30.0) == pytest.approx(2 * CHANNEL_WINDOW)
     for i in range(5, 10):
         await streams.stop(i)
-    start = time_after = streams.time.now
-    await streams.run_until(start + 60.0)
+    left_at = streams.time.now
+    await streams.run_until(left_at + 60.0)
     for i in range(5):
-        later = [at for at in streams.times(i) if at > time_after]
-        assert worst_gap(later, start + CHANNEL_WINDOW, start + 60.0) <= CHANNEL_WINDOW + 1e-6
+        later = [at for at in streams.times(i) if at > left_at]
+        assert worst_gap(later, left_at + CHANNEL_WINDOW, left_at + 60.0) <= CHANNEL_WINDOW + 1e-6
 
 
 async def test_unregistering_a_waiting_stream_ends_its_wait(time: VirtualTime) -> None:
@@ -338,16 +338,37 @@ async def test_next_edit_at_counts_the_streams_waiting_ahead(time: VirtualTime) 
         scheduler.register(i, channel_key(1))
     for i in range(5):
         assert scheduler.try_acquire(i)
-    assert scheduler.next_edit_at(5) == pytest.approx(CHANNEL_WINDOW)
+        time.clock.advance(0.2)
+    # Tokens come back at 5.25, 5.45, 5.65, ...
+    assert scheduler.next_edit_at(5) == pytest.approx(5.25)
     waits = [asyncio.create_task(scheduler.acquire(i)) for i in (5, 6)]
     await time.settle(scheduler, 2)
-    assert scheduler.next_edit_at(0) == pytest.approx(CHANNEL_WINDOW)
-    assert not scheduler.try_acquire(0)
-    assert scheduler.next_edit_at(6) == pytest.approx(CHANNEL_WINDOW)
-    await time.run_until(CHANNEL_WINDOW, scheduler)
+    assert scheduler.next_edit_at(6) == pytest.approx(5.45)
+    assert scheduler.next_edit_at(0) == pytest.approx(5.65)
+    assert scheduler.next_edit_at(0, final=True) == pytest.approx(5.25)
+    await time.run_until(5.45, scheduler)
     await asyncio.wait_for(asyncio.gather(*waits), timeout=1)
-    assert scheduler.next_edit_at(0) == pytest.approx(CHANNEL_WINDOW)
+    assert not scheduler.try_acquire(0)
+    time.clock.advance(0.2)
     assert scheduler.try_acquire(0)
+
+
+async def test_a_cancelled_wait_never_takes_an_edit(time: VirtualTime) -> None:
+    scheduler = EditScheduler(time.clock, safety_margin=MARGIN, sleep=time.sleep)
+    for i in range(6):
+        scheduler.register(i, channel_key(1))
+    for i in range(5):
+        assert scheduler.try_acquire(i)
+        time.clock.advance(0.2)
+    task = asyncio.create_task(scheduler.acquire(5))
+    await time.settle(scheduler, 1)
+    time.clock.advance(CHANNEL_WINDOW - 1.0)
+    task.cancel()
+    # One edit is free again. The cancelled task has not run yet, so it is still queued with the best rank.
+    assert scheduler.try_acquire(0)
+    assert not scheduler.try_acquire(1)
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 def test_registration_errors() -> None:

@@ -51,7 +51,7 @@ def markdown_sample(seed: int, blocks: int = 40) -> str:
     korean = ["미토콘드리아는", "세포의", "발전소입니다.", "재귀는", "함수가", "자기", "자신을", "호출하는", "것이다."]
     parts: list[str] = []
     for _ in range(blocks):
-        kind = rng.choice(["prose", "prose", "korean", "list", "code", "long"])
+        kind = rng.choice(["prose", "prose", "korean", "list", "code", "long", "step"])
         if kind == "prose":
             sentences = [" ".join(rng.choices(words, k=rng.randint(3, 14))).capitalize() + "." for _ in range(5)]
             parts.append(" ".join(sentences))
@@ -64,6 +64,9 @@ def markdown_sample(seed: int, blocks: int = 40) -> str:
         elif kind == "code":
             lines = [f"{'    ' * rng.randint(0, 3)}x_{i} = compute({i})  # {rng.choice(words)}" for i in range(12)]
             parts.append(f"```{rng.choice(['python', '', 'js'])}\n" + "\n".join(lines) + "\n```")
+        elif kind == "step":
+            commands = "".join(f"   {rng.choice(words)} --flag {i}\n" for i in range(rng.randint(1, 8)))
+            parts.append(f"{rng.randint(1, 9)}. Run this:\n   ```bash\n{commands}   ```")
         else:
             parts.append("https://example.com/" + "a" * rng.randint(50, 400) + " then " + "가" * rng.randint(20, 300))
     return "\n\n".join(parts)
@@ -177,6 +180,16 @@ def test_a_page_never_ends_on_an_opening_fence_nor_starts_with_an_empty_block() 
         assert not any(re.search(r"`{3}\w*\n`{3}\Z", page) for page in pages), (limit, pages)
         assert not any(page.startswith("```python\n```") for page in pages), (limit, pages)
         assert not any(page.rstrip().endswith("```python") for page in pages), (limit, pages)
+
+
+def test_an_indented_closing_fence_never_starts_a_page() -> None:
+    text = (
+        "1. Install it:\n   ```bash\n" + "   pip install studybuddy\n" * 6 + "   ```\n2. Run it and see what happens."
+    )
+    for limit in range(40, 200):
+        pages = split_message(text, limit)
+        assert not any(re.match(r"```bash\n +```", page) for page in pages), (limit, pages)
+        assert_pages_rebuild(pages, text)
 
 
 def test_inline_triple_backticks_on_one_line_do_not_open_a_block() -> None:

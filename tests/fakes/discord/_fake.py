@@ -403,6 +403,10 @@ class FakeDiscord:
                 data["guild_id"] = str(message.guild_id)
             self._dispatch_if_live("MESSAGE_DELETE", data)
 
+    def close_dms(self, user: FakeUser) -> None:
+        """``user`` does not accept DMs from the bot: sending there -> 403 50007, as on Discord."""
+        self.world.dms_closed.add(user.id)
+
     def deny(self, channel: ChannelRef, user: FakeUser | None = None) -> None:
         """``user`` (default: the bot) loses view/send permission in the channel and its threads."""
         self.world.denied.add((self._channel(channel).id, (user or self.bot_user).id))

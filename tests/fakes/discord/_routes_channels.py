@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._http import BODY, MISSING_PERMISSIONS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, Body, DiscordError, reply
+from ._http import (
+    BODY,
+    CANNOT_MESSAGE_USER,
+    MISSING_PERMISSIONS,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    Body,
+    DiscordError,
+    reply,
+)
 from ._messages import create_message, edit_message
 from ._models import GUILD_FORUM, PUBLIC_THREAD, THREAD_TYPES, FakeChannel, FakeMessage
 
@@ -53,6 +62,8 @@ class ChannelRoutes:
         return message
 
     def require_send(self, channel: FakeChannel) -> None:
+        if channel.recipient_id is not None and channel.recipient_id in self.world.dms_closed:
+            raise DiscordError(403, *CANNOT_MESSAGE_USER)
         if not self.world.can_send(channel, self.world.bot_user.id):
             raise DiscordError(403, *MISSING_PERMISSIONS)
 

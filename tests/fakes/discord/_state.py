@@ -64,6 +64,7 @@ class World:
         self.channels: dict[int, FakeChannel] = {}
         self.messages: dict[int, FakeMessage] = {}
         self.denied: set[tuple[int, int]] = set()  # (channel id, user id) without view/send
+        self.dms_closed: set[int] = set()  # users who do not accept DMs from the bot
         self._waiters: list[tuple[Callable[[FakeMessage], bool], asyncio.Future[FakeMessage]]] = []
 
     def snowflake(self) -> int:
