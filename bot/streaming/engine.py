@@ -134,6 +134,8 @@ class ReplyStream:
     async def run(self) -> StreamResult:
         self._scheduler.register(self.stream_id, self._sink.bucket_key)
         self._reader = asyncio.create_task(self._read(), name=f"read-{self.stream_id}")
+        # Wakes the renderer once the reader is really done (its finally may still await after the last chunk).
+        self._reader.add_done_callback(lambda _: self._dirty.set())
         if self._stop_reason is not None:
             self._reader.cancel()
         try:
@@ -156,7 +158,6 @@ class ReplyStream:
                 self._parts.append(chunk)
                 self._dirty.set()
         finally:
-            self._dirty.set()
             # Closing the generator here (not at garbage collection) closes the model's HTTP stream now.
             aclose = getattr(self._chunks, "aclose", None)
             if aclose is not None:
@@ -182,7 +183,8 @@ class ReplyStream:
 
     async def _render_while_reading(self) -> None:
         assert self._reader is not None
-        while not self._gone:
+        # The reader's done-callback sets `_dirty`, so checking `done()` before each wait cannot miss the end.
+        while not self._gone and not self._reader.done():
             await self._dirty.wait()
             if self._reader.done():
                 return
