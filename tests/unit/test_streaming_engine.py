@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -43,10 +44,12 @@ class RecordingSink:
     shown: list[Shown] = field(default_factory=list)
     failures: dict[int, Exception] = field(default_factory=dict)  # call number -> error to raise
     gate: asyncio.Event | None = None  # when set, each show waits for it (a slow Discord)
+    first_shown: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def show(self, page: int, text: str, *, final: bool, closing: bool = False) -> None:
         call = len(self.shown)
         self.shown.append(Shown(page, text, final, closing))
+        self.first_shown.set()
         if self.gate is not None:
             await self.gate.wait()
         if call in self.failures:
@@ -103,7 +106,7 @@ async def test_the_final_edit_shows_the_exact_full_text_whatever_the_cadence_dro
     assert sink.pages() == {0: "".join(words).rstrip()}
     assert sink.shown[-1].final and sink.shown[-1].closing
     partial = [shown.text.removesuffix(" ▌") for shown in sink.shown[:-1]]
-    assert all(later.startswith(earlier) and later != earlier for earlier, later in zip(partial, partial[1:]))
+    assert all(later.startswith(earlier) and later != earlier for earlier, later in itertools.pairwise(partial))
 
 
 async def test_intermediate_updates_show_a_cursor_and_only_grow() -> None:
@@ -111,8 +114,7 @@ async def test_intermediate_updates_show_a_cursor_and_only_grow() -> None:
     sink = RecordingSink()
     stream = reply(Chunks(["Hello", " world"], hold=hold), sink)
     task = asyncio.create_task(stream.run())
-    while not sink.shown:
-        await asyncio.sleep(0)
+    await sink.first_shown.wait()
     assert sink.shown[0].text.endswith("▌") and not sink.shown[0].final
     hold.set()
     await task
@@ -150,8 +152,7 @@ async def test_stop_keeps_the_partial_answer_marks_it_and_closes_the_model_strea
     sink = RecordingSink()
     stream = reply(chunks, sink)
     task = asyncio.create_task(stream.run())
-    while not sink.shown:
-        await asyncio.sleep(0)
+    await sink.first_shown.wait()
     stream.stop()
     result = await task
     assert result.outcome is Outcome.STOPPED
@@ -229,8 +230,7 @@ async def test_interrupt_at_shutdown_marks_the_answer(pages: int) -> None:
     sink = RecordingSink()
     stream = reply(Chunks([text], hold=hold), sink)
     task = asyncio.create_task(stream.run())
-    while not sink.shown:
-        await asyncio.sleep(0)
+    await sink.first_shown.wait()
     stream.interrupt()
     await task
     final = sink.pages()

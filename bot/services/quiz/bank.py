@@ -228,7 +228,9 @@ def read_document(data: bytes, filename: str) -> tuple[Any, yaml.Node | None]:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        raise BankValidationError([BankError(filename, f"YAML syntax error: {problem}", line=line, column=column)])
+        raise BankValidationError(
+            [BankError(filename, f"YAML syntax error: {problem}", line=line, column=column)]
+        ) from None
     except yaml.YAMLError as exc:
         raise _single(filename, f"YAML syntax error: {exc}") from None
     except RecursionError:
@@ -300,7 +302,8 @@ def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -
     report = _Report(filename)
     if not isinstance(document, dict):
         report.add(
-            "the top level must be a mapping with the fields " + ", ".join(f"'{name}'" for name in BANK_FIELDS)
+            "the top level must be a mapping with the fields "
+            + ", ".join(f"'{name}'" for name in BANK_FIELDS)
             + f"; found {_describe_type(document)}"
         )
         raise BankValidationError(report.errors)
@@ -313,25 +316,33 @@ def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -
         if name not in BANK_FIELDS:
             report.add(_unknown_field_problem(name, BANK_FIELDS), field=str(name), node=nodes.get(str(name)))
 
-    def top(name: str) -> tuple[Any, yaml.Node | None]:
+    for name in BANK_FIELDS:
         if name not in document:
             report.add("this required field is missing", field=name)
-        return document.get(name), nodes.get(name)
-
-    bank_id = _check_identifier(report.at_top(), "bank", *top("bank"), BANK_ID, "1 to 40 of a-z, 0-9, '_', '-'")
-    topic = _check_identifier(report.at_top(), "topic", *top("topic"), TOPIC, "1 to 40 of a-z, 0-9, '_', '-'")
-    name = _check_name(report, *top("name"))
-    version, version_node = top("version")
+    top = report.at_top()
+    id_rule = "1 to 40 of a-z, 0-9, '_', '-'"
+    bank_id = (
+        _check_identifier(top, "bank", document["bank"], nodes.get("bank"), BANK_ID, id_rule)
+        if "bank" in document
+        else None
+    )
+    topic = (
+        _check_identifier(top, "topic", document["topic"], nodes.get("topic"), TOPIC, id_rule)
+        if "topic" in document
+        else None
+    )
+    name = _check_name(top, document["name"], nodes.get("name")) if "name" in document else None
+    version = document.get("version")
     if "version" in document and (not _is_int(version) or version < 1):
-        report.add(f"must be a whole number of at least 1, found {_show(version)}", field="version", node=version_node)
+        top.add("version", f"must be a whole number of at least 1, found {_show(version)}", nodes.get("version"))
 
     questions: list[Question] = []
-    raw_questions, questions_node = top("questions")
+    raw_questions, questions_node = document.get("questions"), nodes.get("questions")
     if "questions" in document:
         if not isinstance(raw_questions, list):
-            report.add(f"must be a list of questions, found {_describe_type(raw_questions)}", field="questions")
+            top.add("questions", f"must be a list of questions, found {_describe_type(raw_questions)}", questions_node)
         elif not raw_questions:
-            report.add("the bank has no questions", field="questions", node=questions_node)
+            top.add("questions", "the bank has no questions", questions_node)
         else:
             item_nodes = questions_node.value if isinstance(questions_node, yaml.SequenceNode) else []
             for position, raw in enumerate(raw_questions, start=1):
@@ -413,8 +424,9 @@ def _check_question(
     where.nodes = _field_nodes(node)
 
     # Read id and language first, so every later problem names the question the author knows.
-    question_id = _check_identifier(where, "id", raw.get("id"), where.nodes.get("id"), QUESTION_ID,
-                                    "1 to 64 of a-z, 0-9, '_', '-'", required="id" in raw)
+    question_id = None
+    if "id" in raw:
+        question_id = _check_identifier(where, "id", raw["id"], None, QUESTION_ID, "1 to 64 of a-z, 0-9, '_', '-'")
     where.question_id = question_id
     language = raw.get("language")
     if "language" not in raw:
@@ -443,7 +455,7 @@ def _check_question(
     kind: QuestionKind | None = None
     if "type" not in raw:
         where.add("type", "this required field is missing (choice, true_false or free)")
-    elif raw["type"] not in set(QuestionKind):
+    elif raw["type"] not in [kind.value for kind in QuestionKind]:
         where.add("type", f"must be choice, true_false or free, found {_show(raw['type'])}")
     else:
         kind = QuestionKind(raw["type"])
@@ -489,29 +501,16 @@ def _check_question(
 
 
 def _check_identifier(
-    where: _Where,
-    field_name: str,
-    value: Any,
-    node: yaml.Node | None,
-    pattern: re.Pattern[str],
-    rule: str,
-    *,
-    required: bool = True,
+    where: _Where, field_name: str, value: Any, node: yaml.Node | None, pattern: re.Pattern[str], rule: str
 ) -> str | None:
-    if not required:
-        return None
-    if value is None and node is None and where.question_id is None and field_name in BANK_FIELDS:
-        return None  # the missing top-level field was already reported
     if not isinstance(value, str) or not pattern.fullmatch(value):
         where.add(field_name, f"must be {rule}, found {_show(value)}", node)
         return None
     return value
 
 
-def _check_name(report: _Report, value: Any, node: yaml.Node | None) -> dict[str, str] | None:
-    if value is None and node is None:
-        return None
-    where = _Where(report, node=node)
+def _check_name(where: _Where, value: Any, node: yaml.Node | None) -> dict[str, str] | None:
+    where = _Where(where.report, node=node)
     if isinstance(value, str):
         where.add("name", f'must map languages to names, e.g. {{ko: "{value}", en: "{value}"}}')
         return None
@@ -589,7 +588,9 @@ def _check_source(where: _Where, raw: Mapping[str, Any]) -> str | None:
         return None
     value = raw["source"]
     if not isinstance(value, str) or not SOURCE.fullmatch(value.strip()) or len(value.strip()) > MAX_SOURCE_CHARS:
-        where.add("source", f"must be an http(s) address of at most {MAX_SOURCE_CHARS} characters, found {_show(value)}")
+        where.add(
+            "source", f"must be an http(s) address of at most {MAX_SOURCE_CHARS} characters, found {_show(value)}"
+        )
         return None
     return value.strip()
 
@@ -767,13 +768,8 @@ def _describe_type(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "nothing"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"'{shown}'"
-    if isinstance(value, bool | int | float):
-        return _describe_type(value)
+        return f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
     return _describe_type(value)
 
 
