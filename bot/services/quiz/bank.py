@@ -321,20 +321,15 @@ def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -
             report.add("this required field is missing", field=name)
     top = report.at_top()
     id_rule = "1 to 40 of a-z, 0-9, '_', '-'"
-    bank_id = (
-        _check_identifier(top, "bank", document["bank"], nodes.get("bank"), BANK_ID, id_rule)
-        if "bank" in document
-        else None
-    )
-    topic = (
-        _check_identifier(top, "topic", document["topic"], nodes.get("topic"), TOPIC, id_rule)
-        if "topic" in document
-        else None
-    )
-    name = _check_name(top, document["name"], nodes.get("name")) if "name" in document else None
-    version = document.get("version")
-    if "version" in document and (not _is_int(version) or version < 1):
-        top.add("version", f"must be a whole number of at least 1, found {_show(version)}", nodes.get("version"))
+    bank_id = topic = name = version = None
+    if "bank" in document:
+        bank_id = _check_identifier(top, "bank", document["bank"], nodes.get("bank"), BANK_ID, id_rule)
+    if "topic" in document:
+        topic = _check_identifier(top, "topic", document["topic"], nodes.get("topic"), TOPIC, id_rule)
+    if "name" in document:
+        name = _check_name(top, document["name"], nodes.get("name"))
+    if "version" in document:
+        version = _check_version(top, document["version"], nodes.get("version"))
 
     questions: list[Question] = []
     raw_questions, questions_node = document.get("questions"), nodes.get("questions")
@@ -354,7 +349,8 @@ def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -
 
     if report.errors:
         raise BankValidationError(report.errors)
-    assert bank_id is not None and topic is not None and name is not None  # guaranteed when nothing was reported
+    # Every field was present and valid, or an error was reported above.
+    assert bank_id is not None and topic is not None and name is not None and version is not None
     return Bank(id=bank_id, name=name, topic=topic, version=version, questions=tuple(questions))
 
 
@@ -507,6 +503,13 @@ def _check_identifier(
         where.add(field_name, f"must be {rule}, found {_show(value)}", node)
         return None
     return value
+
+
+def _check_version(where: _Where, value: Any, node: yaml.Node | None) -> int | None:
+    if not _is_int(value) or value < 1:
+        where.add("version", f"must be a whole number of at least 1, found {_show(value)}", node)
+        return None
+    return int(value)
 
 
 def _check_name(where: _Where, value: Any, node: yaml.Node | None) -> dict[str, str] | None:
