@@ -152,6 +152,18 @@ class ChannelSink(_Pages):
             raise _as_sink_error(error) from error
 
 
+async def show_before_stream(services: Services, sink: ReplySink, stream_id: int, text: str) -> None:
+    """Shows a status (e.g. "queued") on the reply's first page, drawing on the same edit budget as streams."""
+    services.edits.register(stream_id, sink.bucket_key)
+    try:
+        await services.edits.acquire(stream_id)
+        await sink.show(0, text, final=False)
+    except (SinkFailed, SinkRateLimited, SinkGone) as error:
+        log.info("could not show a status before stream %s: %s", stream_id, error)
+    finally:
+        services.edits.unregister(stream_id)
+
+
 async def stream_generation(
     services: Services,
     generation: Generation,

@@ -27,7 +27,8 @@ DISCORD_MESSAGE_LIMIT = 2000
 _THINK_OPEN = "<think>"
 _THINK_CLOSE = "</think>"
 
-# Below this, a reopened fence plus its closer could eat most of a page.
+# Below this, a reopened fence plus its closer could eat most of a page. (Pages of a few dozen characters
+# still work, but a code block may then show up empty on one of them.)
 _MIN_PAGE_ROOM = 16
 
 _FENCE_LINE = re.compile(r" {0,3}(`{3,})(.*)")
@@ -135,15 +136,20 @@ def _fence_after(text: str, start: int, end: int, fence: _Fence | None) -> _Fenc
     return fence
 
 
+def _first_content(text: str, pos: int, end: int) -> int:
+    """The first non-whitespace position in `text[pos:end]`, or `end`."""
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return pos
+
+
 def _skip_break(text: str, pos: int, room: int) -> int:
     """Where a page's content starts after a cut at `pos`: past the whitespace, keeping a line's indentation
     unless it would crowd the page.
 
     Returns `len(text)` while the whitespace runs to the end, since more of it may still arrive.
     """
-    end = pos
-    while end < len(text) and text[end].isspace():
-        end += 1
+    end = _first_content(text, pos, len(text))
     if end == len(text):
         return end
     line_start = text.rfind("\n", pos, end) + 1
@@ -171,21 +177,31 @@ def _cut(text: str, start: int, fence: _Fence | None, room: int, *, complete: bo
         if len(page) <= room:
             return _Cut(page, len(text), end_fence)
     known_end = min(len(text), start + space + 1)
+    window = text[start:known_end]
+    min_space = len(window) - len(window.lstrip()) + 1
+    # Every pass either returns or shrinks `space`, never below one character of content.
     while True:
         end = _find_break(text, start, space, fence)
         end_fence = _fence_after(text, start, end, fence)
         if end_fence is not None:
             closing_end = _closing_line_end(text, end, end_fence, known_end, complete=complete)
-            if closing_end == _UNKNOWN and end - start > space // 4:
-                # The next page could open with an empty block; cut a line earlier instead.
-                space = end - start - 1
+            body_length = len(text[start:end].rstrip())
+            if closing_end == _UNKNOWN and body_length > min_space:
+                # The next page could open with an empty block; cut before this line's end instead.
+                space = body_length - 1
                 continue
             if closing_end is not None and closing_end != _UNKNOWN:
                 end, end_fence = closing_end, None
         page = opener + text[start:end].rstrip() + (end_fence.closer(room) if end_fence else "")
         if len(page) <= room:
             return _Cut(page, end, end_fence)
-        space -= len(page) - room
+        if space == min_space:
+            break
+        space = max(min_space, space - (len(page) - room))
+    # Only a closing line taken onto a page of one character can get here; a closer is shorter.
+    end = start + min_space
+    end_fence = _fence_after(text, start, end, fence)
+    return _Cut(opener + text[start:end] + (end_fence.closer(room) if end_fence else ""), end, end_fence)
 
 
 def _find_break(text: str, start: int, space: int, fence: _Fence | None) -> int:
@@ -201,6 +217,12 @@ def _find_break(text: str, start: int, space: int, fence: _Fence | None) -> int:
         + [start + m.end() for m in _CJK_SENTENCE_END.finditer(window) if start + m.end() <= limit],
         [start + m.start() for m in re.finditer(r"\s", window)],
     ]
+    first_line_end = text.find("\n", content, limit)
+    if fence is None and first_line_end != -1 and _is_opening_fence_line(text[content:first_line_end]):
+        # A page holding only a fence line would show an empty block: take some of the block along.
+        after_fence = _first_content(text, first_line_end, limit)
+        if after_fence < limit:
+            content = after_fence
     candidates = [[pos for pos in tier if content < pos <= limit] for tier in tiers]
     best = next((max(tier) for tier in candidates if tier and max(tier) > floor), None)
     if best is None:
@@ -237,16 +259,15 @@ def _closing_line_end(text: str, end: int, fence: _Fence, known_end: int, *, com
     """Where the block's own closing line ends when it is the next line after a cut at `end`, so the page
     can take it instead of an added closer; None if another line comes next; `_UNKNOWN` if the next line
     is not known in full yet."""
-    content = end
-    while content < known_end and text[content].isspace():
-        content += 1
-    if content == known_end and not (complete and known_end == len(text)):
+    known_to_the_end = complete and known_end == len(text)
+    content = _first_content(text, end, known_end)
+    if content == known_end and not known_to_the_end:
         return _UNKNOWN
     line_start = text.rfind("\n", end, content) + 1
     if not line_start:
         return None
     newline = text.find("\n", content, known_end)
-    if newline == -1 and not (complete and known_end == len(text)):
+    if newline == -1 and not known_to_the_end:
         maybe_closing = _MAYBE_CLOSING_LINE.fullmatch(text, line_start, known_end)
         return _UNKNOWN if maybe_closing else None
     line_end = len(text) if newline == -1 else newline
@@ -346,24 +367,25 @@ class Paginator:
         if (last_line > start or at_line_start) and _PARTIAL_FENCE_LINE.fullmatch(text, last_line):
             end = last_line
         body = text[start:end].rstrip()
-        last_line = body.rfind("\n") + 1
-        if (
-            (last_line or at_line_start)
-            and _is_opening_fence_line(body[last_line:])
-            and _fence_after(text, start, start + last_line, self._fence) is None
-        ):
-            body = body[:last_line].rstrip()
-        if not body:
-            return ""
         opener = self._fence.opener(room) if self._fence else ""
-        end_fence = _fence_after(text, start, start + len(body), self._fence)
-        closer = end_fence.closer(room) if end_fence else ""
-        # Only an added closer can overflow, and only inside a code block, so a few hidden characters show
-        # up on the next edit without breaking the rendering.
-        overflow = len(opener) + len(body) + len(closer) - room
-        if overflow > 0:
+        while True:
+            last_line = body.rfind("\n") + 1
+            if (
+                (last_line or at_line_start)
+                and _is_opening_fence_line(body[last_line:])
+                and _fence_after(text, start, start + last_line, self._fence) is None
+            ):
+                body = body[:last_line].rstrip()
+            if not body:
+                return ""
+            end_fence = _fence_after(text, start, start + len(body), self._fence)
+            closer = end_fence.closer(room) if end_fence else ""
+            # Only an added closer can overflow, and only inside a code block, so a few hidden characters
+            # show up on the next edit without breaking the rendering.
+            overflow = len(opener) + len(body) + len(closer) - room
+            if overflow <= 0:
+                return opener + body + closer
             body = body[: len(body) - overflow].rstrip()
-        return opener + body + closer
 
 
 def split_message(text: str, limit: int = DISCORD_MESSAGE_LIMIT) -> list[str]:

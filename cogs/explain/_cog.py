@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.bot import StudyBuddy
 from bot.errors import UserFacingError
 from bot.i18n import language_of_text
-from bot.replies import ChannelSink, InteractionSink, stream_generation
+from bot.replies import ChannelSink, InteractionSink, show_before_stream, stream_generation
 from bot.services.admission import Ticket
 from bot.services.explain import ASPECTS, Generation
 from bot.streaming.engine import ReplySink
@@ -124,7 +124,8 @@ class Explain(commands.Cog):
     ) -> None:
         """Waits for the user's turn (showing the queue position meanwhile), then streams the answer."""
         if ticket.position:
-            await sink.show(0, self._text(language, "explain.queued", position=ticket.position), final=False)
+            queued = self._text(language, "explain.queued", position=ticket.position)
+            await show_before_stream(self.bot.services, sink, stream_id, queued)
         async with ticket:
             await stream_generation(
                 self.bot.services, generation, sink, stream_id=stream_id, owner_id=ticket.user_id, language=language

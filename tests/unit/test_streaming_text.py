@@ -28,13 +28,14 @@ def assert_pages_rebuild(pages: list[str], original: str) -> None:
     for index, page in enumerate(pages):
         without_opener = ADDED_OPENER.sub("", page, count=1)
         candidates = [page, without_opener, ADDED_CLOSER.sub("", page), ADDED_CLOSER.sub("", without_opener)]
-        for body in candidates:
-            found = original.find(body, pos)
-            if body and found != -1 and not original[pos:found].strip():
-                pos = found + len(body)
-                break
-        else:
+        matches = [
+            (len(body), found + len(body))
+            for body in candidates
+            if body and (found := original.find(body, pos)) != -1 and not original[pos:found].strip()
+        ]
+        if not matches:
             pytest.fail(f"page {index} is not the next part of the original: {page!r}")
+        pos = max(matches)[1]
     assert not original[pos:].strip(), f"text left over: {original[pos:]!r}"
 
 
@@ -238,19 +239,23 @@ def feed_in_chunks(text: str, sizes: list[int], limit: int, reserve: int) -> tup
     return paginator, handed_out
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_frozen_pages_do_not_depend_on_how_the_text_arrived(seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "limit", "reserve"), [(seed, 300, 2) for seed in range(6)] + [(6, 64, 2), (7, 90, 34)]
+)
+def test_frozen_pages_do_not_depend_on_how_the_text_arrived(seed: int, limit: int, reserve: int) -> None:
     text = markdown_sample(seed, blocks=25)
     rng = random.Random(seed)
-    by_char, frozen_by_char = feed_in_chunks(text, [1] * len(text), 300, 2)
-    _, frozen_by_token = feed_in_chunks(text, [rng.randint(1, 12) for _ in range(len(text))], 300, 2)
-    _, frozen_at_once = feed_in_chunks(text, [len(text)], 300, 2)
+    by_char, frozen_by_char = feed_in_chunks(text, [1] * len(text), limit, reserve)
+    _, frozen_by_token = feed_in_chunks(text, [rng.randint(1, 12) for _ in range(len(text))], limit, reserve)
+    _, frozen_at_once = feed_in_chunks(text, [len(text)], limit, reserve)
     assert frozen_by_char == frozen_by_token == frozen_at_once
-    assert all(len(page) <= 298 for page in frozen_by_char)
+    assert all(len(page) <= limit - reserve for page in frozen_by_char)
     rest = by_char.finish(text)
-    assert all(len(page) <= 300 for page in rest)
-    assert_pages_rebuild(frozen_by_char + rest, text)
-    assert_fences_balanced(frozen_by_char + rest)
+    assert all(len(page) <= limit for page in rest)
+    pages = frozen_by_char + rest
+    assert_pages_rebuild(pages, text)
+    assert_fences_balanced(pages)
+    assert not any(re.match(r"`{3,}\w*\n *`{3,}", page) for page in pages), "a page opens with an empty block"
 
 
 def test_frozen_pages_never_change_as_the_text_grows() -> None:
@@ -278,6 +283,7 @@ def test_the_tail_closes_an_open_block_and_holds_back_a_half_typed_fence() -> No
     assert paginator.feed("Code:\n\n```py\nx = 1\n``")[1] == "Code:\n\n```py\nx = 1\n```"
     assert paginator.feed("Code:\n\n```py\nx = 1\n```\n\nDone")[1] == "Code:\n\n```py\nx = 1\n```\n\nDone"
     assert Paginator(limit=200).feed("Intro\n```pyth")[1] == "Intro"
+    assert Paginator(limit=200).feed("Intro\n```python\n")[1] == "Intro"
 
 
 def test_the_tail_in_a_reopened_block_never_exceeds_the_room() -> None:

@@ -217,8 +217,6 @@ def dump_bank(bank: Bank) -> str:
 
 def read_document(data: bytes, filename: str) -> tuple[Any, yaml.Node | None]:
     """Size, encoding and YAML syntax checks; returns the parsed document and its node tree (for line numbers)."""
-    if len(data) > MAX_BANK_BYTES:
-        raise _single(filename, f"the file is {len(data):,} bytes; a bank may be at most {MAX_BANK_BYTES:,} bytes")
     text = decode_text(data, filename)
     loader = _yaml_loader(text)
     try:
@@ -226,7 +224,7 @@ def read_document(data: bytes, filename: str) -> tuple[Any, yaml.Node | None]:
         document = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        problem = "; ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         raise BankValidationError(
             [BankError(filename, f"YAML syntax error: {problem}", line=line, column=column)]
@@ -237,13 +235,13 @@ def read_document(data: bytes, filename: str) -> tuple[Any, yaml.Node | None]:
         raise _single(filename, "the YAML is nested too deeply to be a question bank") from None
     finally:
         loader.dispose()
-    duplicates = list(_duplicate_keys(root, filename))
-    if duplicates:
-        raise BankValidationError(duplicates)
     return document, root
 
 
 def decode_text(data: bytes, filename: str) -> str:
+    """The file's text, after the checks every bank file passes before parsing: size, then encoding."""
+    if len(data) > MAX_BANK_BYTES:
+        raise _single(filename, f"the file is {len(data):,} bytes; a bank may be at most {MAX_BANK_BYTES:,} bytes")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _single(filename, "not a text file in UTF-8: it is UTF-16; save it as UTF-8")
     if b"\x00" in data:
@@ -300,6 +298,7 @@ def _single(filename: str, problem: str) -> BankValidationError:
 def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -> Bank:
     """Checks a parsed document against the format; `root` (the YAML node tree) adds line numbers to errors."""
     report = _Report(filename)
+    report.errors.extend(_duplicate_keys(root, filename))
     if not isinstance(document, dict):
         report.add(
             "the top level must be a mapping with the fields "
@@ -340,12 +339,23 @@ def validate_bank(document: Any, filename: str, root: yaml.Node | None = None) -
             top.add("questions", "the bank has no questions", questions_node)
         else:
             item_nodes = questions_node.value if isinstance(questions_node, yaml.SequenceNode) else []
+            first_use: dict[tuple[str, str], int] = {}
+            checked: list[tuple[Question, _Where]] = []
             for position, raw in enumerate(raw_questions, start=1):
                 node = item_nodes[position - 1] if position <= len(item_nodes) else None
-                question = _check_question(report, raw, position, node, bank_id or "", topic or "")
+                where = _Where(report, position=position, node=node)
+                question = _check_question(where, raw, bank_id or "", topic or "")
+                if where.question_id is None or where.language is None:
+                    continue
+                slot = (where.question_id, where.language)
+                if slot in first_use:
+                    where.add("id", f"question #{first_use[slot]} already uses this id in {where.language}")
+                    continue
+                first_use[slot] = position
                 if question is not None:
-                    questions.append(question)
-            _check_uniqueness_and_translations(report, questions)
+                    checked.append((question, where))
+            _check_translations(checked)
+            questions = [question for question, _ in checked]
 
     if report.errors:
         raise BankValidationError(report.errors)
@@ -409,15 +419,13 @@ class _Report:
         return _Where(self)
 
 
-def _check_question(
-    report: _Report, raw: Any, position: int, node: yaml.Node | None, bank_id: str, bank_topic: str
-) -> Question | None:
-    where = _Where(report, position=position, node=node)
+def _check_question(where: _Where, raw: Any, bank_id: str, bank_topic: str) -> Question | None:
+    report = where.report
     if not isinstance(raw, dict):
         where.add(None, f"must be a mapping of fields (id, language, type, ...), found {_describe_type(raw)}")
         return None
     errors_before = len(report.errors)
-    where.nodes = _field_nodes(node)
+    where.nodes = _field_nodes(where.node)
 
     # Read id and language first, so every later problem names the question the author knows.
     question_id = None
@@ -476,6 +484,10 @@ def _check_question(
         answers = _check_answers(where, raw)
 
     if len(report.errors) > errors_before:
+        # Checks run field by field; reading them top to bottom is easier when fixing the file.
+        found = report.errors[errors_before:]
+        found.sort(key=lambda error: error.line if error.line is not None else 0)
+        report.errors[errors_before:] = found
         return None
     assert question_id is not None and language is not None and kind is not None
     assert difficulty is not None and text is not None and explanation is not None
@@ -696,27 +708,19 @@ def _forbid(where: _Where, raw: Mapping[str, Any], field_name: str, hint: str) -
         where.add(field_name, f"does not belong to a {raw['type']} question: {hint}")
 
 
-def _check_uniqueness_and_translations(report: _Report, questions: Sequence[Question]) -> None:
-    first_seen: dict[tuple[str, str], int] = {}
-    by_id: dict[str, Question] = {}
-    for position, question in enumerate(questions, start=1):
-        where = _Where(report, question_id=question.id, language=question.language)
-        slot = (question.id, question.language)
-        if slot in first_seen:
-            where.add("id", f"the id is used twice in {question.language}; each language may use an id once")
-            continue
-        first_seen[slot] = position
-        original = by_id.setdefault(question.id, question)
+def _check_translations(checked: Sequence[tuple[Question, _Where]]) -> None:
+    """The same id in another language is a translation: a quiz may ask it in either and must score it the same."""
+    originals: dict[str, Question] = {}
+    for question, where in checked:
+        original = originals.setdefault(question.id, question)
         if original is question:
             continue
-        # The same id in another language is a translation: a quiz may ask it in either, and score it the same.
         other = original.language
         if question.kind != original.kind:
             where.add("type", f"is {question.kind}, but the {other} version is {original.kind}; translations agree")
         elif len(question.choices) != len(original.choices):
             where.add(
-                "choices",
-                f"has {len(question.choices)} choices, but the {other} version has {len(original.choices)}",
+                "choices", f"has {len(question.choices)} choices, but the {other} version has {len(original.choices)}"
             )
         elif question.answer_index != original.answer_index:
             where.add(

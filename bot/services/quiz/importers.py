@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
+import yaml
+
 from bot.i18n import LANGUAGES
 from bot.services.quiz.bank import (
     MAX_EXPLANATION_CHARS,
@@ -30,6 +32,7 @@ from bot.services.quiz.bank import (
     Bank,
     BankError,
     BankValidationError,
+    decode_text,
     read_document,
     validate_bank,
 )
@@ -74,8 +77,7 @@ def import_bank(data: bytes, filename: str, *, bank_id: str, topic: str, languag
         bank = validate_bank(document, filename, root)
         return bank
     if _is_otdb(document):
-        results = _otdb_results(document, filename)
-        questions = [_from_otdb(result, number, language, filename) for number, result in enumerate(results, 1)]
+        questions = _from_otdb_results(_otdb_results(document, filename), language, filename)
     elif isinstance(document, dict):
         questions = [_from_red(text, answers, language) for text, answers in _red_questions(document, filename)]
     else:
@@ -98,9 +100,17 @@ def stable_hex(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:8]
 
 
-def _read(data: bytes, filename: str) -> tuple[Any, Any]:
-    document, root = read_document(data, filename)
-    return document, root
+def _read(data: bytes, filename: str) -> tuple[Any, yaml.Node | None]:
+    if not filename.lower().endswith(".json"):
+        return read_document(data, filename)
+    # JSON is nearly YAML, but not quite (tabs, some escapes): a .json file is read as JSON.
+    text = decode_text(data, filename)
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        raise BankValidationError(
+            [BankError(filename, f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno)]
+        ) from None
 
 
 def _bank_name(filename: str) -> str:
@@ -180,31 +190,46 @@ def _otdb_results(document: Any, filename: str) -> list[Any]:
     return results
 
 
-def _from_otdb(result: Any, number: int, language: str, filename: str) -> dict[str, Any]:
+def _from_otdb_results(results: list[Any], language: str, filename: str) -> list[dict[str, Any]]:
+    questions: list[dict[str, Any]] = []
+    problems: list[BankError] = []
+    for number, result in enumerate(results, start=1):
+        shape_problems = _otdb_shape_problems(result)
+        if shape_problems:
+            problems.extend(BankError(filename, problem, position=number) for problem in shape_problems)
+        else:
+            questions.append(_from_otdb(result, language))
+    if problems:
+        raise BankValidationError(problems)
+    return questions
+
+
+def _otdb_shape_problems(result: Any) -> list[str]:
+    """What the conversion itself needs; everything else is left to the bank validator."""
     if not isinstance(result, dict):
-        raise BankValidationError([BankError(filename, "must be an Open Trivia DB result object", position=number)])
-    kind = result.get("type")
-    text = _unescaped(result.get("question"))
-    correct = _unescaped(result.get("correct_answer"))
-    category = _unescaped(result.get("category")) or "general"
+        return [f"must be an Open Trivia DB result object, found {type(result).__name__}"]
     problems = [
         f"'{key}' is missing or not text"
-        for key, value in (("question", text), ("correct_answer", correct))
-        if not isinstance(value, str)
+        for key in ("question", "correct_answer")
+        if not isinstance(result.get(key), str)
     ]
-    if kind not in ("multiple", "boolean"):
-        problems.append(f"type must be 'multiple' or 'boolean', found {kind!r}")
+    if result.get("type") not in ("multiple", "boolean"):
+        problems.append(f"'type' must be 'multiple' or 'boolean', found {result.get('type')!r}")
     if result.get("difficulty") not in OTDB_DIFFICULTY:
-        problems.append(f"difficulty must be easy, medium or hard, found {result.get('difficulty')!r}")
-    incorrect = result.get("incorrect_answers", [])
-    if not isinstance(incorrect, list):
+        problems.append(f"'difficulty' must be easy, medium or hard, found {result.get('difficulty')!r}")
+    if not isinstance(result.get("incorrect_answers", []), list):
         problems.append("'incorrect_answers' must be a list")
-    if problems:
-        raise BankValidationError([BankError(filename, problem, position=number) for problem in problems])
-    assert isinstance(text, str) and isinstance(correct, str)
+    return problems
 
+
+def _from_otdb(result: Mapping[str, Any], language: str) -> dict[str, Any]:
+    kind = str(result["type"])
+    text = html.unescape(result["question"])
+    correct = html.unescape(result["correct_answer"])
+    category = _unescaped(result.get("category"))
+    category = category if isinstance(category, str) and category.strip() else "general"
     question: dict[str, Any] = {
-        "id": f"otdb-{stable_hex(str(kind), text)}",
+        "id": f"otdb-{stable_hex(kind, text)}",
         "language": language,
         "tags": [_tag(category)],
         "difficulty": OTDB_DIFFICULTY[result["difficulty"]],
@@ -217,7 +242,7 @@ def _from_otdb(result: Any, number: int, language: str, filename: str) -> dict[s
         # Left as written when it is neither, so the validator reports it.
         question["answer"] = {"true": True, "false": False}.get(correct.strip().lower(), correct)
         return question
-    choices = [_unescaped(choice) for choice in incorrect]
+    choices = [_unescaped(choice) for choice in result.get("incorrect_answers", [])]
     # Where the right answer sits depends on the question, not on chance: stable across imports, and not always first.
     position = int(stable_hex(text, correct), 16) % (len(choices) + 1)
     choices.insert(position, correct)
@@ -253,12 +278,3 @@ def _fit(template: str, *, answers: list[Any] | None = None, **fields: str) -> s
 
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _parse_json(data: bytes, filename: str) -> Any:
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise BankValidationError(
-            [BankError(filename, f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno)]
-        ) from None
