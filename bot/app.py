@@ -6,6 +6,7 @@ so tests build the same graph against a temporary database and fake servers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
 from bot.llm.models import build_chat_model
 from bot.llm.prompts import PromptLibrary
+from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate
 from bot.services.explain import ExplainService
 from bot.services.language import LanguageService
@@ -43,8 +45,10 @@ class Services:
     explain: ExplainService
     edits: EditScheduler
     streams: StreamRegistry
+    runner: ChainRunner
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self.runner.close)
         await self.db.close()
 
 
@@ -62,6 +66,7 @@ async def build_services(settings: Settings, *, model: BaseChatModel | None = No
         cooldown_s=settings.user_cooldown_s,
         clock=time.monotonic,
     )
+    runner = ChainRunner()
     return Services(
         settings=settings,
         db=db,
@@ -75,7 +80,9 @@ async def build_services(settings: Settings, *, model: BaseChatModel | None = No
             ConversationRepository(db),
             gate,
             catalog,
+            runner,
         ),
         edits=EditScheduler(SystemClock()),
         streams=StreamRegistry(),
+        runner=runner,
     )

@@ -19,6 +19,7 @@ from bot.errors import InvalidInput, NotConfigured
 from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
 from bot.llm.metering import GenerationMeter
+from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate, Ticket
 from bot.services.usage import UsageService
 from bot.storage import ConversationRepository
@@ -76,10 +77,12 @@ class ExplainService:
         conversations: ConversationRepository,
         gate: AdmissionGate,
         catalog: Catalog,
+        runner: ChainRunner,
         *,
         batch_concurrency: int = 3,
     ) -> None:
         self._chains = chains
+        self._runner = runner
         self._usage = usage
         self._conversations = conversations
         self.gate = gate
@@ -142,7 +145,8 @@ class ExplainService:
         labels = {key: self._catalog.text(language, f"explain.aspect.{key}") for key in aspects}
         chain = self._require_chains().explain_aspects(language, labels)
         meter = GenerationMeter()
-        stream = chain.astream({"topic": topic, "how": how}, config=RunnableConfig(callbacks=[meter]))
+        inputs = {"topic": topic, "how": how}
+        stream = self._runner.iterate(lambda: chain.astream(inputs, config=RunnableConfig(callbacks=[meter])))
         return Generation(
             _sections_in_order(stream, labels), meter, ticket, self._usage_recorder(guild_id, ticket, meter)
         )
@@ -158,10 +162,9 @@ class ExplainService:
         async def sections() -> AsyncIterator[str]:
             answers: dict[int, str] = {}
             shown = 0
-            async for index, answer in chain.abatch_as_completed(
-                [{"topic": topic, "how": how} for topic in topics],
-                config=RunnableConfig(callbacks=[meter], max_concurrency=self.batch_concurrency),
-            ):
+            inputs = [{"topic": topic, "how": how} for topic in topics]
+            config = RunnableConfig(callbacks=[meter], max_concurrency=self.batch_concurrency)
+            async for index, answer in self._runner.iterate(lambda: chain.abatch_as_completed(inputs, config=config)):
                 answers[index] = answer
                 done.append(topics[index])
                 # Sections keep the order the user asked in: show each as soon as all before it are in.
@@ -193,7 +196,8 @@ class ExplainService:
                 HumanMessage(turn.content) if turn.role == "human" else AIMessage(turn.content) for turn in history
             ]
             inputs = {"history": messages, "question": question}
-            async for chunk in chain.astream(inputs, config=RunnableConfig(callbacks=[meter])):
+            config = RunnableConfig(callbacks=[meter])
+            async for chunk in self._runner.iterate(lambda: chain.astream(inputs, config=config)):
                 yield chunk
 
         async def remember(text: str, completed: bool) -> None:
@@ -215,7 +219,7 @@ class ExplainService:
         then: Settle | None = None,
     ) -> Generation:
         meter = GenerationMeter()
-        stream = chain.astream(inputs, config=RunnableConfig(callbacks=[meter]))
+        stream = self._runner.iterate(lambda: chain.astream(inputs, config=RunnableConfig(callbacks=[meter])))
         return Generation(stream, meter, ticket, self._usage_recorder(guild_id, ticket, meter, then))
 
     def _usage_recorder(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
 from bot.llm.metering import GenerationMeter
 from bot.llm.prompts import PromptLibrary
+from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate
 from bot.services.explain import ExplainService, clean_text, split_topics
 from bot.services.usage import UsageService
@@ -31,13 +32,22 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
+RUNNER = ChainRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_runner() -> Iterator[None]:
+    yield
+    RUNNER.close()
+
+
 def service(db: Database, responses: list[str] | None, now: datetime = NOW) -> ExplainService:
     prompts = PromptLibrary.load()
     model = FakeListChatModel(responses=responses) if responses is not None else None
     usage = UsageService(UsageRepository(db), GuildSettingsRepository(db), now=lambda: now)
     gate = AdmissionGate(capacity=4, queue_limit=10, cooldown_s=0, clock=lambda: 0.0)
     chains = ChainFactory(model, prompts) if model is not None else None
-    return ExplainService(chains, usage, ConversationRepository(db), gate, Catalog.load())
+    return ExplainService(chains, usage, ConversationRepository(db), gate, Catalog.load(), RUNNER)
 
 
 async def collect(chunks: AsyncIterator[str]) -> str:
