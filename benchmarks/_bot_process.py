@@ -36,6 +36,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def main(api_base: str, gateway_url: str) -> None:
+
     Route.BASE = api_base
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
     settings = load_settings(env_file=None)

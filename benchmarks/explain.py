@@ -38,6 +38,8 @@ from tests.fakes.openai_script import expected_answer
 TOKENS = 120
 TOKEN_DELAY_S = 0.02
 ROOT = Path(__file__).resolve().parents[1]
+# Extra STUDYBUDDY_* settings for the bot under test (from --max-generations); defaults otherwise.
+BOT_SETTINGS: dict[str, str] = {}
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -160,6 +162,7 @@ async def bot_process(fake: FakeDiscord, llm: dict[str, str], workdir: Path) -> 
         "STUDYBUDDY_DB": str(workdir / "bench.db"),
         "STUDYBUDDY_USER_COOLDOWN": "0",
         "STUDYBUDDY_LOG_LEVEL": "ERROR",
+        **BOT_SETTINGS,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "benchmarks._bot_process", fake.api_base, fake.gateway_url,
@@ -348,4 +351,8 @@ async def main(scenarios: set[str]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", default="chain_only,explain,burst,one_channel,dms")
-    asyncio.run(main(set(parser.parse_args().scenarios.split(","))))
+    parser.add_argument("--max-generations", type=int, help="STUDYBUDDY_MAX_GENERATIONS for the bot (default: its own)")
+    arguments = parser.parse_args()
+    if arguments.max_generations:
+        BOT_SETTINGS["STUDYBUDDY_MAX_GENERATIONS"] = str(arguments.max_generations)
+    asyncio.run(main(set(arguments.scenarios.split(","))))

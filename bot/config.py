@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     database: Path = Field(default=Path("studybuddy.db"), validation_alias="STUDYBUDDY_DB")
     dev_guild: Annotated[int, Field(gt=0)] | None = Field(default=None, validation_alias="STUDYBUDDY_DEV_GUILD")
     log_level: str = Field(default="INFO", validation_alias="STUDYBUDDY_LOG_LEVEL")
-    max_concurrent_generations: int = Field(default=32, ge=1, le=512, validation_alias="STUDYBUDDY_MAX_GENERATIONS")
+    max_concurrent_generations: int = Field(default=100, ge=1, le=512, validation_alias="STUDYBUDDY_MAX_GENERATIONS")
     generation_queue_limit: int = Field(default=400, ge=0, validation_alias="STUDYBUDDY_QUEUE_LIMIT")
     user_cooldown_s: float = Field(default=5.0, ge=0, validation_alias="STUDYBUDDY_USER_COOLDOWN")
     llm_timeout_s: float = Field(default=60.0, gt=0, validation_alias="STUDYBUDDY_LLM_TIMEOUT")

@@ -410,7 +410,7 @@ class _Report:
                 question_id=question_id,
                 language=language,
                 field=field,
-                position=position if question_id is None else None,
+                position=position,
                 line=node.start_mark.line + 1 if node is not None else None,
             )
         )

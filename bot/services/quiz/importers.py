@@ -74,8 +74,7 @@ def import_bank(data: bytes, filename: str, *, bank_id: str, topic: str, languag
     if isinstance(document, dict) and "questions" in document:
         if isinstance(document.get("bank"), str):
             document = {**document, "bank": bank_id}
-        bank = validate_bank(document, filename, root)
-        return bank
+        return validate_bank(document, filename, root)
     if _is_otdb(document):
         questions = _from_otdb_results(_otdb_results(document, filename), language, filename)
     elif isinstance(document, dict):
