@@ -112,6 +112,9 @@ class TokenBucket:
         free = self.capacity - len(self._taken)
         if tokens <= free:
             return 0.0
+        if tokens == 1:
+            # The common question, asked for every waiting stream at every grant: the oldest take frees first.
+            return max(0.0, self._taken[0] + self.window - now)
         # A slot is reused one window after its last take, so the k-th take uses slot k % capacity.
         slots = [now] * free + [taken + self.window for taken in self._taken]
         rounds, slot = divmod(tokens - 1, self.capacity)
