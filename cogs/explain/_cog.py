@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import discord
 from discord import app_commands
@@ -18,7 +17,6 @@ from bot.services.explain import ASPECTS, Generation
 from bot.streaming.engine import ReplySink
 from cogs.explain._views import ResetConversationButton, StopButton, single_item_view
 
-log = logging.getLogger(__name__)
 
 # Discord's "Cannot send messages to this user": the member closed their DMs.
 DMS_CLOSED = 50007
