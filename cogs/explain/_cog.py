@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
@@ -16,7 +15,6 @@ from bot.services.admission import Ticket
 from bot.services.explain import ASPECTS, Generation
 from bot.streaming.engine import ReplySink
 from cogs.explain._views import ResetConversationButton, StopButton, single_item_view
-
 
 # Discord's "Cannot send messages to this user": the member closed their DMs.
 DMS_CLOSED = 50007
