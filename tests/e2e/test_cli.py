@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -104,3 +106,20 @@ async def test_a_token_that_is_not_a_bot_token_is_caught_before_connecting(tmp_p
     out = io.StringIO()
     assert await run_bot(settings, out) == 2
     assert "does not look like a bot token" in out.getvalue()
+
+
+async def test_sigterm_shuts_down_gracefully_and_closes_the_database(tmp_path: Path) -> None:
+    """`studybuddy run` traps SIGTERM: the bot logs out, in-flight answers are marked, the database closes."""
+    async with running_fake_discord(FakeDiscord()) as fake:
+        fake.add_guild("Study Group")
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, discord_token=fake.bot_token, database=tmp_path / "bot.db"
+        )
+        out = io.StringIO()
+        running = asyncio.create_task(run_bot(settings, out))
+        await fake.wait_ready(10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(running, 10) == 0
+    assert out.getvalue() == ""
+    async with aiosqlite.connect(tmp_path / "bot.db") as db, db.execute("PRAGMA integrity_check") as cursor:
+        assert await cursor.fetchone() == ("ok",)

@@ -64,7 +64,8 @@ class FakeDiscord:
         self.ack_deadline_s = ack_deadline_s
         self.token_ttl_s = token_ttl_s
         self.world = World(bot_name=bot_name, bot_permissions=bot_permissions)
-        self.bot_token = f"fake.{secrets.token_urlsafe(24)}"
+        # Shaped like a real bot token: base64 user id, timestamp and HMAC, separated by dots.
+        self.bot_token = f"ZmFrZQ.{secrets.token_urlsafe(6)}.{secrets.token_urlsafe(27)}"
         policy = RateLimitPolicy(
             message_limit, message_per, webhook_limit, webhook_per, default_limit, default_per, global_limit, global_per
         )
