@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
@@ -22,15 +22,22 @@ from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate
 from bot.services.explain import ExplainService
 from bot.services.language import LanguageService
+from bot.services.quiz.bank import load_builtin_banks
+from bot.services.quiz.catalog import QuestionCatalog
+from bot.services.quiz.generate import QuestionGenerator
+from bot.services.quiz.review import ReviewService
+from bot.services.quiz.sessions import QuizSessionService
+from bot.services.quiz.stats import QuizStatsService
 from bot.services.usage import UsageService
 from bot.storage import (
     BotStateRepository,
     ConversationRepository,
     Database,
     GuildSettingsRepository,
+    QuizRepository,
     UsageRepository,
 )
-from bot.streaming.pacing import EditScheduler, SystemClock
+from bot.streaming.pacing import EditScheduler, MonotonicClock
 from bot.streaming.registry import StreamRegistry
 
 
@@ -46,20 +53,29 @@ class Services:
     edits: EditScheduler
     streams: StreamRegistry
     runner: ChainRunner
+    clock: Clock
+    quiz_catalog: QuestionCatalog
+    quiz_sessions: QuizSessionService
+    quiz_review: ReviewService
+    quiz_stats: QuizStatsService
+    question_generator: QuestionGenerator | None
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.runner.close)
         await self.db.close()
 
 
-async def build_services(settings: Settings, *, model: BaseChatModel | None = None) -> Services:
-    """Builds everything once. `model` replaces the configured one (tests pass a fake)."""
+async def build_services(
+    settings: Settings, *, model: BaseChatModel | None = None, clock: Clock | None = None
+) -> Services:
+    """Builds everything once. `model` and `clock` replace the real ones (tests pass fakes)."""
+    clock = clock or SystemClock()
     catalog = Catalog.load()
     prompts = PromptLibrary.load()
     db = await Database.open(settings.database)
     guild_settings = GuildSettingsRepository(db)
     chat_model = model if model is not None else build_chat_model(settings)
-    usage = UsageService(UsageRepository(db), guild_settings, now=lambda: datetime.now(UTC))
+    usage = UsageService(UsageRepository(db), guild_settings, now=clock.now)
     gate = AdmissionGate(
         capacity=settings.max_concurrent_generations,
         queue_limit=settings.generation_queue_limit,
@@ -67,6 +83,9 @@ async def build_services(settings: Settings, *, model: BaseChatModel | None = No
         clock=time.monotonic,
     )
     runner = ChainRunner()
+    quiz_repo = QuizRepository(db)
+    quiz_catalog = QuestionCatalog(quiz_repo, load_builtin_banks(), now=clock.now)
+    quiz_review = ReviewService(quiz_repo, quiz_catalog, now=clock.now)
     return Services(
         settings=settings,
         db=db,
@@ -82,7 +101,13 @@ async def build_services(settings: Settings, *, model: BaseChatModel | None = No
             catalog,
             runner,
         ),
-        edits=EditScheduler(SystemClock()),
+        edits=EditScheduler(MonotonicClock()),
         streams=StreamRegistry(),
         runner=runner,
+        clock=clock,
+        quiz_catalog=quiz_catalog,
+        quiz_sessions=QuizSessionService(quiz_repo, quiz_catalog, quiz_review, now=clock.now),
+        quiz_review=quiz_review,
+        quiz_stats=QuizStatsService(quiz_repo, now=clock.now),
+        question_generator=QuestionGenerator(chat_model, prompts, runner) if chat_model is not None else None,
     )

@@ -20,7 +20,7 @@ from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.help", "cogs.settings", "cogs.explain", "cogs.usage")
+EXTENSIONS = ("cogs.help", "cogs.settings", "cogs.explain", "cogs.usage", "cogs.quiz")
 GC_YOUNG_THRESHOLD = 50_000
 # At shutdown, streams in progress get this long to show their final "interrupted" state.
 SHUTDOWN_GRACE_S = 5.0
@@ -191,6 +191,10 @@ class StudyBuddy(commands.Bot):
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(SHUTDOWN_GRACE_S):
                         await self.services.streams.wait_idle()
+            # Unloading runs each cog's cog_unload, which cancels its timers (quiz reveals) before Discord closes.
+            for extension in list(self.extensions):
+                with contextlib.suppress(commands.ExtensionError):
+                    await self.unload_extension(extension)
             await super().close()
         finally:
             await self.services.aclose()

@@ -48,6 +48,10 @@ class ChainFactory:
         """{message} -> an explanation of someone's message."""
         return self._chat_prompt("explain_message", language) | self.model | StrOutputParser()
 
+    def quiz_explanation(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{question}, {choices}, {answer}, {explanation} -> a deeper explanation of a quiz question."""
+        return self._chat_prompt("quiz_explain", language) | self.model | StrOutputParser()
+
     def conversation(self, language: str) -> Runnable[dict[str, Any], str]:
         """{history} (messages), {question} -> the next answer of a DM conversation."""
         return self._chat_prompt("dm", language, history=True) | self.model | StrOutputParser()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from bot.llm.chains import ChainFactory
 from bot.llm.metering import GenerationMeter
 from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate, Ticket
+from bot.services.quiz.bank import Question
 from bot.services.usage import UsageService
 from bot.storage import ConversationRepository
 
@@ -29,6 +31,7 @@ MAX_HOW_CHARS = 200
 MAX_TOPICS = 5
 MAX_MESSAGE_CHARS = 4000
 HISTORY_TURNS = 12
+QUIZ_EXPLANATIONS_KEPT = 500
 ASPECTS = ("concept", "example", "pitfalls", "exam_tip")
 TOPIC_SEPARATORS = re.compile(r"[,\n\u3001\uff0c]")
 INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
@@ -88,6 +91,7 @@ class ExplainService:
         self.gate = gate
         self._catalog = catalog
         self.batch_concurrency = batch_concurrency
+        self._quiz_explanations: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     @property
     def configured(self) -> bool:
@@ -184,6 +188,36 @@ class ExplainService:
     def explain_message(self, ticket: Ticket, guild_id: int | None, language: str, content: str) -> Generation:
         chain = self._require_chains().explain_message(language)
         return self._metered(ticket, guild_id, chain, {"message": content})
+
+    def explain_quiz_question(
+        self, ticket: Ticket, guild_id: int | None, language: str, question: Question
+    ) -> Generation:
+        """A deeper explanation of a quiz question, grounded in the question and its own explanation.
+
+        Completed answers are kept per question and language (see `cached_quiz_explanation`): the whole
+        channel tends to press "Explain more" on the same question.
+        """
+        chain = self._require_chains().quiz_explanation(language)
+        inputs = {
+            "question": question.text,
+            "choices": " / ".join(question.choices) or "-",
+            "answer": question.correct_answer,
+            "explanation": question.explanation,
+        }
+
+        async def remember(text: str, completed: bool) -> None:
+            if completed and text.strip():
+                self._quiz_explanations[question.key, language] = text
+                while len(self._quiz_explanations) > QUIZ_EXPLANATIONS_KEPT:
+                    self._quiz_explanations.popitem(last=False)
+
+        return self._metered(ticket, guild_id, chain, inputs, then=remember)
+
+    def cached_quiz_explanation(self, question: Question, language: str) -> str | None:
+        text = self._quiz_explanations.get((question.key, language))
+        if text is not None:
+            self._quiz_explanations.move_to_end((question.key, language))
+        return text
 
     def converse(self, ticket: Ticket, user_id: int, language: str, question: str) -> Generation:
         """The next answer of a DM conversation, with the recent history; the exchange is kept when complete."""

@@ -1,6 +1,22 @@
 """All SQL of the bot lives in this package: the connection, migrations and repositories."""
 
 from bot.storage.database import Database, Migration, bundled_migrations
+from bot.storage.quiz import (
+    AnswerRow,
+    AnswerTotals,
+    CardRow,
+    DraftRow,
+    GuildBankRow,
+    NewSession,
+    QuizRepository,
+    QuizTransaction,
+    SessionRow,
+    SlotAnswer,
+    SlotRow,
+    StoredQuestion,
+    TopicCount,
+    TopicTotals,
+)
 from bot.storage.repositories import (
     BotStateRepository,
     Budget,
@@ -12,13 +28,27 @@ from bot.storage.repositories import (
 )
 
 __all__ = [
+    "AnswerRow",
+    "AnswerTotals",
     "BotStateRepository",
     "Budget",
+    "CardRow",
     "ConversationRepository",
     "Database",
     "DialogueTurn",
+    "DraftRow",
+    "GuildBankRow",
     "GuildSettingsRepository",
     "Migration",
+    "NewSession",
+    "QuizRepository",
+    "QuizTransaction",
+    "SessionRow",
+    "SlotAnswer",
+    "SlotRow",
+    "StoredQuestion",
+    "TopicCount",
+    "TopicTotals",
     "UsageRepository",
     "UsageTotals",
     "bundled_migrations",

@@ -38,7 +38,7 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
 
-class SystemClock:
+class MonotonicClock:
     def monotonic(self) -> float:
         return time.monotonic()
 

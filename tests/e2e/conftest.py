@@ -15,6 +15,7 @@ import pytest
 from bot.app import build_services
 from bot.bot import StudyBuddy
 from bot.config import Settings
+from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMessage, FakeUser
 from tests.fakes.discord._pytest import running_fake_discord, start_bot
 from tests.fakes.openai_server import FakeOpenAI
@@ -55,9 +56,26 @@ class Running:
     llm: FakeOpenAI
     bot: StudyBuddy
     world: World
+    clock: FakeClock
+    settings: Settings
+    _stack: contextlib.AsyncExitStack
+
+    async def restart(self) -> None:
+        """Stops the bot and starts a new one on the same database, as after a deploy or a crash."""
+        await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+        self.bot = StudyBuddy(await build_services(self.settings, clock=self.clock))
+        await self._stack.enter_async_context(start_bot(self.fake, self.bot))
 
     async def run(
-        self, user: FakeUser, command: str, channel: FakeChannel | None = None, *, quiet: float = 0.3, **options: Any
+        self,
+        user: FakeUser,
+        command: str,
+        channel: FakeChannel | None = None,
+        /,
+        *,
+        quiet: float = 0.3,
+        **options: Any,
     ) -> list[FakeMessage]:
         """`user` runs `/command` in `channel` (default #study); the messages they see once edits settle."""
         interaction = await self.fake.slash(user, channel or self.world.study, command, **options)
@@ -115,11 +133,16 @@ def studybuddy(tmp_path: Path) -> BotFactory:
     ) -> AsyncIterator[Running]:
         fake = fake or FakeDiscord()
         world = World.build(fake)
+        clock = FakeClock()
         async with FakeOpenAI(token_delay_s=token_delay_s, tokens=tokens) as fake_llm, running_fake_discord(fake):
             settings = settings_for(tmp_path, fake, fake_llm if llm else None, **overrides)
-            bot = StudyBuddy(await build_services(settings))
-            async with start_bot(fake, bot):
+            running = Running(fake, fake_llm, StudyBuddy(await build_services(settings, clock=clock)), world, clock,
+                              settings, contextlib.AsyncExitStack())  # fmt: skip
+            await running._stack.enter_async_context(start_bot(fake, running.bot))
+            try:
                 await fake.wait_synced()
-                yield Running(fake, fake_llm, bot, world)
+                yield running
+            finally:
+                await running._stack.aclose()
 
     return factory

@@ -18,7 +18,7 @@ from bot.streaming.pacing import (
     BucketPolicy,
     EditScheduler,
     ManualClock,
-    SystemClock,
+    MonotonicClock,
     TokenBucket,
     channel_key,
     webhook_key,
@@ -156,7 +156,7 @@ def test_clocks() -> None:
     assert clock.monotonic() == 12.5
     with pytest.raises(ValueError):
         clock.advance(-1)
-    assert SystemClock().monotonic() > 0
+    assert MonotonicClock().monotonic() > 0
 
 
 # Cadence and plain limits

@@ -168,6 +168,7 @@ class InteractionBuilder:
             raise FakeDiscordUsageError(f"/{name} {option['name']}: pass (filename, bytes) for an attachment")
         attachment_id = self.world.snowflake()
         filename, blob = raw
+        self.world.attachments[attachment_id] = blob
         resolved.add(
             "attachments",
             attachment_id,
@@ -175,8 +176,8 @@ class InteractionBuilder:
                 "id": str(attachment_id),
                 "filename": filename,
                 "size": len(blob),
-                "url": f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{filename}",
-                "proxy_url": f"https://media.discordapp.net/attachments/0/{attachment_id}/{filename}",
+                "url": f"{self.world.cdn_base}/attachments/0/{attachment_id}/{filename}",
+                "proxy_url": f"{self.world.cdn_base}/attachments/0/{attachment_id}/{filename}",
                 "content_type": "application/octet-stream",
             },
         )

@@ -117,6 +117,7 @@ class FakeDiscord:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self._port = self._runner.addresses[0][1]
+        self.world.cdn_base = f"http://127.0.0.1:{self._port}"
 
     async def stop(self) -> None:
         self.uninstall()

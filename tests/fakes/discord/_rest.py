@@ -86,8 +86,16 @@ class RestServer:
         for group in (AppRoutes(self.fake), ChannelRoutes(self.fake), InteractionRoutes(self.fake)):
             for method, template, handler in group.routes():
                 app.router.add_route(method, API_PREFIX + template, handler)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self.attachment)
         app.router.add_route("*", "/{tail:.*}", self.unknown)
         return app
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        """The CDN: what a user uploaded with a command, fetched by `Attachment.read()`."""
+        blob = self.fake.world.attachments.get(int(request.match_info["attachment_id"]))
+        if blob is None:
+            return web.Response(status=404)
+        return web.Response(body=blob, content_type="application/octet-stream")
 
     async def unknown(self, request: web.Request) -> web.Response:
         log.warning("fake discord: no route for %s %s", request.method, request.path)

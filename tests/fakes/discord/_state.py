@@ -65,6 +65,8 @@ class World:
         self.messages: dict[int, FakeMessage] = {}
         self.denied: set[tuple[int, int]] = set()  # (channel id, user id) without view/send
         self.dms_closed: set[int] = set()  # users who do not accept DMs from the bot
+        self.attachments: dict[int, bytes] = {}  # uploaded by users, served like Discord's CDN
+        self.cdn_base = ""  # set at start: attachment URLs point back at this fake
         self._waiters: list[tuple[Callable[[FakeMessage], bool], asyncio.Future[FakeMessage]]] = []
 
     def snowflake(self) -> int:

@@ -1,0 +1,31 @@
+"""A clock that only moves when a test says so; timers waiting on it wake as time passes them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+        self._moved = asyncio.Event()
+        self.sleepers = 0
+
+    def now(self) -> datetime:
+        return self._now
+
+    async def sleep_until(self, when: datetime) -> None:
+        self.sleepers += 1
+        try:
+            while self._now < when:
+                moved = self._moved
+                await moved.wait()
+        finally:
+            self.sleepers -= 1
+
+    def advance(self, delta: timedelta) -> None:
+        """Moves time forward and wakes every sleeper whose moment has come."""
+        self._now += delta
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
