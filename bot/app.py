@@ -28,6 +28,7 @@ from bot.services.quiz.generate import QuestionGenerator
 from bot.services.quiz.review import ReviewService
 from bot.services.quiz.sessions import QuizSessionService
 from bot.services.quiz.stats import QuizStatsService
+from bot.services.quizmasters import QuizmasterService
 from bot.services.usage import UsageService
 from bot.storage import (
     BotStateRepository,
@@ -59,6 +60,7 @@ class Services:
     quiz_review: ReviewService
     quiz_stats: QuizStatsService
     question_generator: QuestionGenerator | None
+    quizmasters: QuizmasterService
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.runner.close)
@@ -110,4 +112,5 @@ async def build_services(
         quiz_review=quiz_review,
         quiz_stats=QuizStatsService(quiz_repo, now=clock.now),
         question_generator=QuestionGenerator(chat_model, prompts, runner) if chat_model is not None else None,
+        quizmasters=QuizmasterService(guild_settings),
     )

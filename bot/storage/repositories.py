@@ -38,6 +38,20 @@ class GuildSettingsRepository:
         value = await self._db.fetch_value("SELECT locale FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return None if value is None else str(value)
 
+    async def quizmaster_role(self, guild_id: int) -> int | None:
+        value = await self._db.fetch_value(
+            "SELECT quizmaster_role_id FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
+        return None if value is None else int(value)
+
+    async def set_quizmaster_role(self, guild_id: int, role_id: int | None) -> None:
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, quizmaster_role_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET quizmaster_role_id = excluded.quizmaster_role_id,"
+            " updated_at = excluded.updated_at",
+            (guild_id, role_id, _now()),
+        )
+
     async def timezone(self, guild_id: int) -> str | None:
         value = await self._db.fetch_value("SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return None if value is None else str(value)

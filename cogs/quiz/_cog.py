@@ -524,12 +524,12 @@ class Quiz(commands.Cog):
         count=locale_str("How many questions", ko="문제 수"),
     )
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
     async def generate(
         self, interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, MAX_GENERATE] = 5
     ) -> None:
-        """Let the AI write new questions; approve them into this server's bank (Manage Server)."""
+        """Let the AI write new questions; approve them into this server's bank (quizmasters)."""
         assert interaction.guild_id is not None
+        await self._require_quizmaster(interaction)
         language = await self.bot.language_for(interaction)
         generator = self.services.question_generator
         if generator is None:
@@ -567,8 +567,11 @@ class Quiz(commands.Cog):
 
     async def on_drafts(self, interaction: discord.Interaction, action: str, draft_ids: list[int]) -> None:
         language = await self.bot.language_for(interaction)
-        if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            await interaction.response.send_message(self._text(language, "error.not_allowed"), ephemeral=True)
+        assert interaction.guild_id is not None  # drafts are only offered in a server
+        try:
+            await self._require_quizmaster(interaction)
+        except UserFacingError as error:
+            await interaction.response.send_message(self._text(language, error.key), ephemeral=True)
             return
         catalog = self.services.quiz_catalog
         done = 0
@@ -582,7 +585,32 @@ class Quiz(commands.Cog):
         key = "quiz.drafts_approved" if action == "approve" else "quiz.drafts_rejected"
         await interaction.response.edit_message(content=self._text(language, key, count=done), view=None)
 
-    # --- banks (Manage Server) --------------------------------------------------------------------------------
+    # --- banks and quizmasters (Manage Server, or the quizmaster role) ----------------------------------------
+
+    async def _require_quizmaster(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        roles = getattr(interaction.user, "roles", [])
+        await self.services.quizmasters.ensure_quizmaster(
+            interaction.guild_id, {role.id for role in roles}, manages_guild=interaction.permissions.manage_guild
+        )
+
+    @quiz.command(name="quizmaster", extras={"ko": "문제 은행과 AI 문제를 관리할 수 있는 역할을 정해요 (서버 관리)."})
+    @app_commands.describe(
+        role=locale_str("The quizmaster role (leave empty to clear)", ko="퀴즈 관리자 역할 (비우면 해제)")
+    )
+    @app_commands.guild_only()
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def quizmaster(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        """Choose the role that may manage quiz banks and generated questions (Manage Server)."""
+        assert interaction.guild_id is not None
+        language = await self.bot.language_for(interaction)
+        await self.services.quizmasters.set_role(interaction.guild_id, role.id if role else None)
+        message = (
+            self._text(language, "quiz.quizmaster_set", role=role.mention)
+            if role
+            else self._text(language, "quiz.quizmaster_cleared")
+        )
+        await interaction.response.send_message(message, ephemeral=True)
 
     @bank.command(name="import", extras={"ko": "문제 은행 파일(YAML, Red 트리비아, Open Trivia DB JSON)을 가져와요."})
     @app_commands.describe(
@@ -590,12 +618,12 @@ class Quiz(commands.Cog):
         language=locale_str("Language of imported trivia questions", ko="가져올 트리비아 문제의 언어"),
     )
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
     async def bank_import(
         self, interaction: discord.Interaction, file: discord.Attachment, language: Literal["ko", "en"] = "ko"
     ) -> None:
-        """Import a question bank into this server (all or nothing)."""
+        """Import a question bank into this server (all or nothing; quizmasters)."""
         assert interaction.guild_id is not None
+        await self._require_quizmaster(interaction)
         reply_language = await self.bot.language_for(interaction)
         if file.size > MAX_BANK_BYTES:
             raise InvalidInput("quiz.import_too_large", limit_kb=MAX_BANK_BYTES // 1000)
@@ -624,20 +652,19 @@ class Quiz(commands.Cog):
 
     @bank.command(name="enable", extras={"ko": "문제 은행을 켜요."})
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
     async def bank_enable(self, interaction: discord.Interaction, bank: str) -> None:
         """Use a bank in this server's quizzes again."""
         await self._set_enabled(interaction, bank, enabled=True)
 
     @bank.command(name="disable", extras={"ko": "문제 은행을 꺼요."})
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
     async def bank_disable(self, interaction: discord.Interaction, bank: str) -> None:
         """Leave a bank out of this server's quizzes."""
         await self._set_enabled(interaction, bank, enabled=False)
 
     async def _set_enabled(self, interaction: discord.Interaction, bank: str, *, enabled: bool) -> None:
         assert interaction.guild_id is not None
+        await self._require_quizmaster(interaction)
         language = await self.bot.language_for(interaction)
         await self.services.quiz_catalog.set_enabled(interaction.guild_id, bank, enabled)
         key = "quiz.bank_enabled" if enabled else "quiz.bank_disabled"
@@ -645,9 +672,9 @@ class Quiz(commands.Cog):
 
     @bank.command(name="export", extras={"ko": "문제 은행을 YAML 파일로 내보내요."})
     @app_commands.guild_only()
-    @app_commands.checks.has_permissions(manage_guild=True)
     async def bank_export(self, interaction: discord.Interaction, bank: str) -> None:
-        """Export a bank as a YAML file."""
+        """Export a bank as a YAML file (quizmasters)."""
         assert interaction.guild_id is not None
+        await self._require_quizmaster(interaction)
         filename, data = await self.services.quiz_catalog.export(interaction.guild_id, bank)
         await interaction.response.send_message(file=discord.File(io.BytesIO(data), filename=filename), ephemeral=True)

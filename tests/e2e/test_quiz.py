@@ -275,7 +275,7 @@ async def test_imported_free_answer_questions_are_answered_in_a_modal(studybuddy
         running.clock.advance(timedelta(seconds=11))
         shown = await revealed(running, question)
     assert "cloud-words" in imported.content and "1" in imported.content
-    assert refused.ephemeral and "manage_guild" in refused.content
+    assert refused.ephemeral and "quizmaster role" in refused.content
     assert modal == 9
     assert "cloudwach" in reply.content
     assert any(f"<@{world.alice.id}>" in field["value"] for field in shown.embeds[0]["fields"])
@@ -335,3 +335,20 @@ async def test_generated_questions_wait_for_approval(studybuddy: BotFactory) -> 
     assert "1" in drafts.embeds[0]["title"] and "gp3" in drafts.embeds[0]["description"]
     assert "1" in approved.content and approved.components == []
     assert "generated" in listing.content
+
+
+async def test_a_quizmaster_role_may_manage_banks_without_manage_server(studybuddy: BotFactory) -> None:
+    async with studybuddy() as running:
+        world = running.world
+        quizmasters = running.fake.add_role(world.guild, "Quizmasters")
+        helper = running.fake.add_member(world.guild, "helper", roles=[quizmasters])
+        [before] = await running.run(helper, "quiz bank disable", bank="aws")
+        [not_allowed] = await running.run(world.bob, "quiz quizmaster", role=quizmasters)
+        [chosen] = await running.run(world.moderator, "quiz quizmaster", role=quizmasters)
+        [after] = await running.run(helper, "quiz bank disable", bank="aws")
+        [listing] = await running.run(helper, "quiz bank list")
+    assert before.ephemeral and "quizmaster role" in before.content
+    assert not_allowed.ephemeral and "manage_guild" in not_allowed.content
+    assert f"<@&{quizmasters.id}>" in chosen.content
+    assert "`aws` is off" in after.content
+    assert "⛔ `aws`" in listing.content
