@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import discord
 from discord import app_commands
@@ -173,6 +173,14 @@ class StudyBuddy(commands.Bot):
             exc_info=error,
         )
         return await self.text_for(interaction, "error.generic", error_id=error_id)
+
+    @contextlib.asynccontextmanager
+    async def answering_errors(self, interaction: discord.Interaction) -> AsyncIterator[None]:
+        """For buttons and forms (which `tree.on_error` does not see): the same short message and error id."""
+        try:
+            yield
+        except Exception as error:
+            await self.reply_ephemeral(interaction, await self.describe_error(interaction, error))
 
     @staticmethod
     async def reply_ephemeral(interaction: discord.Interaction, content: str) -> None:

@@ -33,6 +33,10 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"stre
         return cls(int(match["stream"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        async with _bot(interaction).answering_errors(interaction):
+            await self._stop(interaction)
+
+    async def _stop(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         active = bot.services.streams.get(self.stream_id)
         if active is None:
@@ -72,8 +76,9 @@ class ResetConversationButton(discord.ui.DynamicItem[discord.ui.Button[Any]], te
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        await bot.services.explain.forget_conversation(interaction.user.id)
-        await interaction.response.send_message(await bot.text_for(interaction, "explain.conversation_reset"))
+        async with bot.answering_errors(interaction):
+            await bot.services.explain.forget_conversation(interaction.user.id)
+            await interaction.response.send_message(await bot.text_for(interaction, "explain.conversation_reset"))
 
 
 def single_item_view(item: discord.ui.Item[Any]) -> discord.ui.View:

@@ -56,7 +56,8 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qu
         return cls(int(match["s"]), int(match["p"]), int(match["c"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_answer(interaction, self.session_id, self.position, choice=self.choice)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_answer(interaction, self.session_id, self.position, choice=self.choice)
 
 
 class FreeAnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:(?P<s>\d+):(?P<p>\d+):free"):
@@ -78,7 +79,8 @@ class FreeAnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_free_answer_button(interaction, self.session_id, self.position)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_free_answer_button(interaction, self.session_id, self.position)
 
 
 class ExplainMoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:(?P<s>\d+):(?P<p>\d+):more"):
@@ -100,7 +102,8 @@ class ExplainMoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_explain_more(interaction, self.session_id, self.position)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_explain_more(interaction, self.session_id, self.position)
 
 
 class NextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz:(?P<s>\d+):(?P<p>\d+):next"):
@@ -124,7 +127,8 @@ class NextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_solo_next(interaction, self.session_id, self.position)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_solo_next(interaction, self.session_id, self.position)
 
 
 class ReviewButton(
@@ -144,7 +148,8 @@ class ReviewButton(
         return cls(match["q"], match["c"], "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_review(interaction, self.digest, self.action)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_review(interaction, self.digest, self.action)
 
 
 ModalSubmit = Callable[[discord.Interaction, str], Awaitable[None]]
@@ -162,7 +167,8 @@ class AnswerModal(discord.ui.Modal):
         self._on_submit = on_submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self._on_submit(interaction, self.answer.value)
+        async with _bot(interaction).answering_errors(interaction):
+            await self._on_submit(interaction, self.answer.value)
 
 
 def answer_view(session_id: int, position: int, question: Question, answer_label: str) -> discord.ui.View:
@@ -218,7 +224,8 @@ class DraftsButton(
         return cls(match["action"], [int(n) for n in match["ids"].split(",") if n], "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _quiz(interaction).on_drafts(interaction, self.action, self.draft_ids)
+        async with _bot(interaction).answering_errors(interaction):
+            await _quiz(interaction).on_drafts(interaction, self.action, self.draft_ids)
 
 
 def drafts_view(draft_ids: list[int], approve_label: str, reject_label: str) -> discord.ui.View:

@@ -352,3 +352,17 @@ async def test_a_quizmaster_role_may_manage_banks_without_manage_server(studybud
     assert f"<@&{quizmasters.id}>" in chosen.content
     assert "`aws` is off" in after.content
     assert "⛔ `aws`" in listing.content
+
+
+async def test_explain_more_without_a_model_answers_politely(studybuddy: BotFactory) -> None:
+    """A button callback error used to surface as "This interaction failed"; now it is a short message."""
+    async with studybuddy(llm=False) as running:
+        topic = await choice_bank(running)
+        await running.run(running.world.alice, "quiz start", topic=topic, count=1, seconds=10)
+        first = await question_message(running, 0)
+        session_id = session_of(first)
+        running.clock.advance(timedelta(seconds=11))
+        shown = await revealed(running, first)
+        more = await running.fake.click(running.world.bob, shown, f"quiz:{session_id}:0:more")
+        [reply] = await more.settled(quiet=0.05)
+    assert reply.ephemeral and "OPENAI_API_KEY" in reply.content

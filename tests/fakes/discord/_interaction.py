@@ -116,8 +116,10 @@ class FakeInteraction:
         return self.original_message
 
     async def settled(self, quiet: float = 0.3, timeout: float = 10) -> list[FakeMessage]:  # noqa: ASYNC109 - public API
-        """Wait until no request touched this interaction for ``quiet`` seconds; return ``messages``."""
+        """Wait for the bot's first answer, then until no request touched this interaction for ``quiet`` seconds;
+        return ``messages``. (Quiet before any answer means a slow bot, not a settled one.)"""
         deadline = time.monotonic() + timeout
+        await asyncio.wait_for(self._callback_seen.wait(), timeout)
         while True:
             now = time.monotonic()
             idle_left = self.last_activity + quiet - now
