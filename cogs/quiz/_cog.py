@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import logging
+from datetime import timedelta
 from typing import Literal
 
 import discord
@@ -40,6 +41,7 @@ from cogs.quiz._views import (
 log = logging.getLogger(__name__)
 
 DEFAULT_SECONDS = 20
+READING_PAUSE = timedelta(seconds=5)
 SOLO_SECONDS = 300  # a solo question waits for its member up to five minutes
 MAX_GENERATE = 10
 
@@ -91,6 +93,8 @@ class Quiz(commands.Cog):
                 if session is None or not session.running:
                     return
                 await self._show_reveal(session, current)
+                # Time to read the answer and its explanation before the next question pushes it up.
+                await self.services.clock.sleep_until(self.services.clock.now() + READING_PAUSE)
                 following = await sessions.advance(session_id, from_position=current.position)
                 if following is None:
                     await self._post_scoreboard(session, stopped=False)

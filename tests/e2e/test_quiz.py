@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from datetime import timedelta
@@ -84,6 +85,13 @@ def message_position(message: FakeMessage) -> int:
     raise AssertionError("no position")
 
 
+async def next_question_after_reading(running: Running) -> None:
+    """The quiz pauses after a reveal so the explanation can be read; move time past that pause."""
+    async with asyncio.timeout(10):
+        await running.clock.wait_for_sleepers(1)
+    running.clock.advance(timedelta(seconds=5))
+
+
 async def revealed(running: Running, message: FakeMessage) -> FakeMessage:
     """Waits until the question message shows its answer (the reveal replaces the choices with Explain more)."""
     return await running.fake.wait_for_message(
@@ -106,12 +114,14 @@ async def test_a_full_quiz_with_several_members(studybuddy: BotFactory) -> None:
         again = await click(running, world.bob, first, right)
         running.clock.advance(timedelta(seconds=11))
         shown = await revealed(running, first)
+        await next_question_after_reading(running)
         second = await question_message(running, 1)
         right_second = await correct_choice(running, session_id)
         await click(running, world.bob, second, right_second)
         late = await click(running, world.bob, stale_first, right)
         running.clock.advance(timedelta(seconds=11))
         await revealed(running, second)
+        await next_question_after_reading(running)
         board = await running.fake.wait_for_message(
             lambda m: bool(m.embeds) and "🥇" in (m.embeds[0].get("description") or ""), timeout=10
         )
@@ -166,6 +176,7 @@ async def test_buttons_and_timers_keep_working_after_a_restart(studybuddy: BotFa
         after_restart = await click(running, world.bob, first, right)
         running.clock.advance(timedelta(seconds=21))
         shown = await revealed(running, first)
+        await next_question_after_reading(running)
         await question_message(running, 1)
     assert "is in" in after_restart
     assert any(f"<@{world.bob.id}>" in field["value"] for field in shown.embeds[0]["fields"])
