@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Hashable
 import pytest
 
 from bot.streaming.pacing import (
+    DEFAULT_GLOBAL_POLICY,
     DEFAULT_POLICIES,
     GLOBAL_KEY,
     BucketPolicy,
@@ -26,6 +27,7 @@ from bot.streaming.pacing import (
 
 MARGIN = 0.25
 CHANNEL = DEFAULT_POLICIES["channel"]
+GLOBAL = DEFAULT_GLOBAL_POLICY
 CHANNEL_WINDOW = CHANNEL.per_seconds + MARGIN
 
 
@@ -193,8 +195,8 @@ async def test_a_hundred_dm_channels_share_the_global_bucket_fairly(streams: Str
     await streams.run_until(30.0)
 
     times = [at for at, _ in streams.grants]
-    assert max_in_window(times, 1.0) <= 40
-    bound = math.ceil(100 / 40) * (1.0 + MARGIN)
+    assert max_in_window(times, 1.0) <= GLOBAL.capacity
+    bound = math.ceil(100 / GLOBAL.capacity) * (1.0 + MARGIN)
     for i in range(100):
         assert max_in_window(streams.times(i), CHANNEL.per_seconds) <= CHANNEL.capacity
         assert worst_gap(streams.times(i), 0.0, 30.0) <= bound + 1e-6 <= 5.0
@@ -209,7 +211,7 @@ async def test_interaction_webhooks_are_exempt_from_the_global_bucket(streams: S
 
     granted = [str(stream_id) for _, stream_id in streams.grants]
     assert sum(1 for stream_id in granted if stream_id.startswith("webhook")) == 60
-    assert sum(1 for stream_id in granted if stream_id.startswith("channel")) == 40
+    assert sum(1 for stream_id in granted if stream_id.startswith("channel")) == GLOBAL.capacity
 
 
 # Priority, penalties, leaving
