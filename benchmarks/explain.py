@@ -222,6 +222,7 @@ def summarise(scenario: str, load: Load, wall: float, bot: dict[str, Any]) -> di
         "edits_per_message": round(statistics.median(edits), 1) if edits else None,
         "max_update_gap_s": round(max(gaps, default=0.0), 2),
         "discord_429": load.fake.count_429,
+        "discord_429_global": load.fake.global_429,
         "rss_mb": bot.get("rss_mb"),
         "bot_cpu_s": bot.get("cpu_s"),
     }

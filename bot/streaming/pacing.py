@@ -74,8 +74,8 @@ class BucketPolicy:
 DEFAULT_POLICIES: Mapping[str, BucketPolicy] = MappingProxyType(
     {WEBHOOK_PREFIX: BucketPolicy(5, 5.0), CHANNEL_PREFIX: BucketPolicy(5, 5.0)}
 )
-# Discord allows 50 per second; the rest is left to everything else the bot sends, and to requests that a
-# stalled event loop lets out in a bunch (measured: 40 per second still drew a few 429s from 100 DM streams).
+# Discord allows 50 per second; the rest is left to everything else the bot sends, and to requests that
+# discord.py itself holds back for a route and then lets out together.
 DEFAULT_GLOBAL_POLICY = BucketPolicy(35, 1.0)
 # Interaction endpoints are not bound by the bot-wide limit.
 _GLOBAL_EXEMPT = frozenset({WEBHOOK_PREFIX})
