@@ -182,17 +182,7 @@ class Quiz(commands.Cog):
         seconds: app_commands.Range[int, 10, 120] = DEFAULT_SECONDS,
     ) -> None:
         """Start a quiz everyone in this channel can play."""
-        language = await self.bot.language_for(interaction)
-        assert interaction.channel_id is not None
-        session, current = await self.services.quiz_sessions.start(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            starter_id=interaction.user.id,
-            topic=topic.strip().casefold(),
-            count=count,
-            language=language,
-            seconds=seconds,
-        )
+        language, session, current = await self._open_session(interaction, topic, count, solo=False, seconds=seconds)
         await interaction.response.send_message(
             self._text(
                 language,
@@ -215,6 +205,17 @@ class Quiz(commands.Cog):
         self, interaction: discord.Interaction, topic: str, count: app_commands.Range[int, 1, MAX_QUESTIONS] = 5
     ) -> None:
         """Play a private quiz at your own pace."""
+        _, session, current = await self._open_session(interaction, topic, count, solo=True, seconds=SOLO_SECONDS)
+        await interaction.response.send_message(
+            embed=self._question_embed(session, current),
+            view=self._answer_view(session, current),
+            ephemeral=True,
+        )
+
+    async def _open_session(
+        self, interaction: discord.Interaction, topic: str, count: int, *, solo: bool, seconds: int
+    ) -> tuple[str, QuizSession, OpenQuestion]:
+        """Starts a channel or solo quiz in the member's language; returns (language, session, first question)."""
         language = await self.bot.language_for(interaction)
         assert interaction.channel_id is not None
         session, current = await self.services.quiz_sessions.start(
@@ -224,14 +225,10 @@ class Quiz(commands.Cog):
             topic=topic.strip().casefold(),
             count=count,
             language=language,
-            solo=True,
-            seconds=SOLO_SECONDS,
+            solo=solo,
+            seconds=seconds,
         )
-        await interaction.response.send_message(
-            embed=self._question_embed(session, current),
-            view=self._answer_view(session, current),
-            ephemeral=True,
-        )
+        return language, session, current
 
     def _answer_modal(self, language: str, submit: ModalSubmit) -> AnswerModal:
         return AnswerModal(self._text(language, "quiz.answer_title"), self._text(language, "quiz.answer_label"), submit)
