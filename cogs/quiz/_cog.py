@@ -21,6 +21,7 @@ from bot.services.quiz.bank import MAX_BANK_BYTES, Question
 from bot.services.quiz.charts import ChartLabels, render_stats_chart, supports_text
 from bot.services.quiz.sessions import MAX_QUESTIONS, AnswerOutcome, AnswerStatus, OpenQuestion, QuizSession
 from cogs.quiz._render import (
+    LETTERS,
     correct_label,
     percent,
     question_embed,
@@ -295,7 +296,7 @@ class Quiz(commands.Cog):
 
     def _answer_reply(self, language: str, outcome: AnswerOutcome, choice: int | None, text: str | None) -> str:
         if outcome.status is AnswerStatus.RECORDED:
-            given = "ABCDE"[choice] if choice is not None else (text or "")
+            given = LETTERS[choice] if choice is not None else (text or "")
             return self._text(language, "quiz.answer_recorded", answer=given)
         return self._text(language, f"quiz.answer_{outcome.status.value}")
 
