@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from langchain_core.language_models import BaseChatModel
 
@@ -20,6 +21,7 @@ from bot.llm.models import build_chat_model
 from bot.llm.prompts import PromptLibrary
 from bot.llm.runner import ChainRunner
 from bot.services.admission import AdmissionGate
+from bot.services.daily import DailyQuizService
 from bot.services.explain import ExplainService
 from bot.services.language import LanguageService
 from bot.services.quiz.bank import load_builtin_banks
@@ -33,6 +35,7 @@ from bot.services.usage import UsageService
 from bot.storage import (
     BotStateRepository,
     ConversationRepository,
+    DailyRepository,
     Database,
     GuildSettingsRepository,
     QuizRepository,
@@ -61,6 +64,8 @@ class Services:
     quiz_stats: QuizStatsService
     question_generator: QuestionGenerator | None
     quizmasters: QuizmasterService
+    daily_repo: DailyRepository
+    daily: DailyQuizService
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.runner.close)
@@ -88,6 +93,8 @@ async def build_services(
     quiz_repo = QuizRepository(db)
     quiz_catalog = QuestionCatalog(quiz_repo, load_builtin_banks(), now=clock.now)
     quiz_review = ReviewService(quiz_repo, quiz_catalog, now=clock.now)
+    quiz_sessions = QuizSessionService(quiz_repo, quiz_catalog, quiz_review, now=clock.now)
+    daily_repo = DailyRepository(db)
     return Services(
         settings=settings,
         db=db,
@@ -108,9 +115,17 @@ async def build_services(
         runner=runner,
         clock=clock,
         quiz_catalog=quiz_catalog,
-        quiz_sessions=QuizSessionService(quiz_repo, quiz_catalog, quiz_review, now=clock.now),
+        quiz_sessions=quiz_sessions,
         quiz_review=quiz_review,
         quiz_stats=QuizStatsService(quiz_repo, now=clock.now),
         question_generator=QuestionGenerator(chat_model, prompts, runner) if chat_model is not None else None,
         quizmasters=QuizmasterService(guild_settings),
+        daily_repo=daily_repo,
+        daily=DailyQuizService(
+            daily_repo,
+            quiz_catalog,
+            quiz_sessions,
+            clock,
+            grace=timedelta(minutes=settings.daily_grace_minutes),
+        ),
     )

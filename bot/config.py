@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     generation_queue_limit: int = Field(default=400, ge=0, validation_alias="STUDYBUDDY_QUEUE_LIMIT")
     user_cooldown_s: float = Field(default=5.0, ge=0, validation_alias="STUDYBUDDY_USER_COOLDOWN")
     llm_timeout_s: float = Field(default=60.0, gt=0, validation_alias="STUDYBUDDY_LLM_TIMEOUT")
+    daily_grace_minutes: int = Field(default=120, ge=0, le=24 * 60, validation_alias="STUDYBUDDY_DAILY_GRACE_MINUTES")
 
     @field_validator("discord_token", "openai_api_key", mode="before")
     @classmethod

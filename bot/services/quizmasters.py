@@ -18,9 +18,12 @@ class QuizmasterService:
     async def set_role(self, guild_id: int, role_id: int | None) -> None:
         await self._guild_settings.set_quizmaster_role(guild_id, role_id)
 
-    async def ensure_quizmaster(self, guild_id: int, role_ids: Collection[int], *, manages_guild: bool) -> None:
+    async def ensure_quizmaster(
+        self, guild_id: int, role_ids: Collection[int], *, manages_guild: bool, refusal: str = "quiz.quizmaster_only"
+    ) -> None:
+        """Raises NotAllowed(`refusal`, a catalog key saying what was refused) unless the member is one."""
         if manages_guild:
             return
         role = await self.role(guild_id)
         if role is None or role not in role_ids:
-            raise NotAllowed("quiz.quizmaster_only")
+            raise NotAllowed(refusal)

@@ -1,5 +1,6 @@
 """All SQL of the bot lives in this package: the connection, migrations and repositories."""
 
+from bot.storage.daily import DailyRepository, DailyTransaction, DueReveal, PostRow, ScheduleRow
 from bot.storage.database import Database, Migration, bundled_migrations
 from bot.storage.quiz import (
     AnswerRow,
@@ -34,15 +35,20 @@ __all__ = [
     "Budget",
     "CardRow",
     "ConversationRepository",
+    "DailyRepository",
+    "DailyTransaction",
     "Database",
     "DialogueTurn",
     "DraftRow",
+    "DueReveal",
     "GuildBankRow",
     "GuildSettingsRepository",
     "Migration",
     "NewSession",
+    "PostRow",
     "QuizRepository",
     "QuizTransaction",
+    "ScheduleRow",
     "SessionRow",
     "SlotAnswer",
     "SlotRow",

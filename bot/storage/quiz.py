@@ -81,6 +81,7 @@ class NewSession:
     seconds_per_question: int
     solo: bool
     created_at: datetime
+    daily: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class SessionRow:
     created_at: datetime
     ended_at: datetime | None
     stopped_by: int | None
+    daily: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,7 @@ def _session(row: sqlite3.Row) -> SessionRow:
         created_at=from_text(row["created_at"]),
         ended_at=_maybe_time(row["ended_at"]),
         stopped_by=row["stopped_by"],
+        daily=bool(row["daily"]),
     )
 
 
@@ -273,7 +276,7 @@ BANK_COLUMNS = (
 )
 SESSION_COLUMNS = (
     "id, guild_id, channel_id, starter_id, topic, language, question_count, seconds_per_question, solo, status,"
-    " current_index, message_id, created_at, ended_at, stopped_by"
+    " current_index, message_id, created_at, ended_at, stopped_by, daily"
 )
 SLOT_COLUMNS = "session_id, position, question_key, payload, opened_at, closes_at, revealed_at, message_id"
 CARD_COLUMNS = "user_id, question_key, card, due_at, last_reviewed_at, reviews, lapses"
@@ -575,7 +578,8 @@ class QuizTransaction:
         """The new session's id, or None when the channel already runs a session this one may not run beside."""
         cursor = await self._conn.execute(
             "INSERT INTO quiz_sessions (guild_id, channel_id, starter_id, topic, language, question_count,"
-            " seconds_per_question, solo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " seconds_per_question, solo, daily, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (
                 new.guild_id,
                 new.channel_id,
@@ -585,6 +589,7 @@ class QuizTransaction:
                 new.question_count,
                 new.seconds_per_question,
                 int(new.solo),
+                int(new.daily),
                 to_text(new.created_at),
             ),
         )

@@ -69,7 +69,8 @@ class Quiz(commands.Cog):
 
     async def cog_load(self) -> None:
         for session in await self.services.quiz_sessions.running_sessions():
-            if not session.solo:
+            # Solo questions wait for their member; daily questions are revealed by the daily scheduler.
+            if not session.solo and not session.daily:
                 self._drive(session.id)
 
     async def cog_unload(self) -> None:
@@ -255,7 +256,7 @@ class Quiz(commands.Cog):
         running = [
             session
             for session in await sessions.running_sessions()
-            if session.channel_id == interaction.channel_id and not session.solo
+            if session.channel_id == interaction.channel_id and not session.solo and not session.daily
         ]
         if not running:
             raise InvalidInput("quiz.no_session_here")

@@ -22,7 +22,7 @@ from bot.i18n import LANGUAGES
 from bot.services.quiz.answers import Judgement, judge
 from bot.services.quiz.bank import Question, QuestionKind
 from bot.services.quiz.catalog import QuestionCatalog, question_from_json, question_to_json
-from bot.storage import AnswerRow, NewSession, QuizRepository, SessionRow, SlotRow
+from bot.storage import AnswerRow, NewSession, QuizRepository, QuizTransaction, SessionRow, SlotRow
 
 if TYPE_CHECKING:
     from bot.services.quiz.review import ReviewService
@@ -76,6 +76,7 @@ class QuizSession:
     created_at: datetime
     ended_at: datetime | None
     stopped_by: int | None
+    daily: bool = False
 
     @property
     def running(self) -> bool:
@@ -168,6 +169,7 @@ def _session(row: SessionRow) -> QuizSession:
         created_at=row.created_at,
         ended_at=row.ended_at,
         stopped_by=row.stopped_by,
+        daily=row.daily,
     )
 
 
@@ -182,6 +184,12 @@ def _open(slot: SlotRow) -> OpenQuestion:
         revealed=slot.revealed_at is not None,
         message_id=slot.message_id,
     )
+
+
+def _source(session: SessionRow) -> Source:
+    if session.daily:
+        return Source.DAILY
+    return Source.SOLO if session.solo else Source.SESSION
 
 
 def _milliseconds(delta: timedelta) -> int:
@@ -247,6 +255,38 @@ class QuizSessionService:
         assert row is not None and slot is not None  # written in this very transaction
         return _session(row), _open(slot)
 
+    async def open_daily_in(
+        self,
+        tx: QuizTransaction,
+        *,
+        guild_id: int,
+        channel_id: int,
+        starter_id: int,
+        question: Question,
+        opens_at: datetime,
+        closes_at: datetime,
+    ) -> int:
+        """Writes a one-question daily session, already open, inside the caller's transaction (the daily
+        scheduler's claim); returns its id. Daily sessions run beside any group quiz in the channel."""
+        session_id = await tx.insert_session(
+            NewSession(
+                guild_id,
+                channel_id,
+                starter_id,
+                question.topic,
+                question.language,
+                1,
+                max(1, round((closes_at - opens_at).total_seconds())),
+                False,
+                opens_at,
+                daily=True,
+            )
+        )
+        assert session_id is not None  # no unique index covers daily sessions
+        await tx.insert_slots(session_id, [(question.key, question_to_json(question))])
+        await tx.open_slot(session_id, 0, opens_at, closes_at)
+        return session_id
+
     def _pick(self, pool: Sequence[Question], count: int, recent: set[str]) -> list[Question]:
         # The same question in another language counts as seen: compare bank and id, not the full key.
         seen = {key.rsplit(":", 1)[0] for key in recent}
@@ -282,7 +322,7 @@ class QuizSessionService:
                     user_id=user_id,
                     question_key=slot.question_key,
                     topic=question.topic,
-                    source=Source.SOLO if session.solo else Source.SESSION,
+                    source=_source(session),
                     correct=graded.correct,
                     answered_at=now,
                     session_id=session_id,
