@@ -461,6 +461,7 @@ class DailyScheduler:
         *,
         senders: int = SENDERS,
         posts_per_second: int = POSTS_PER_SECOND,
+        send_timeout_s: float = SEND_TIMEOUT_S,
     ) -> None:
         self._service = service
         self._repo = repo
@@ -469,6 +470,7 @@ class DailyScheduler:
         self._publisher = publisher
         self._language_of = language_of
         self._senders = senders
+        self._send_timeout_s = send_timeout_s
         self._pace = TokenBucket(BucketPolicy(posts_per_second, 1.0), margin=0.1)
         self._pace_lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -588,7 +590,7 @@ class DailyScheduler:
         )
         try:
             await self._paced()
-            async with asyncio.timeout(SEND_TIMEOUT_S):
+            async with asyncio.timeout(self._send_timeout_s):
                 message_id = await self._publisher.post(message)
         except DestinationGone:
             return await self._give_up(post, PauseReason.CHANNEL_MISSING, schedule, pause=True)
@@ -639,7 +641,7 @@ class DailyScheduler:
             reveal = DailyReveal(due.session_id, due.guild_id, due.channel_id, due.message_id, result, streaks)
             try:
                 await self._paced()
-                async with asyncio.timeout(SEND_TIMEOUT_S):
+                async with asyncio.timeout(self._send_timeout_s):
                     await self._publisher.reveal(reveal)
             except (DestinationUnavailable, TimeoutError):
                 attempts = self._reveal_retries.get(due.session_id, (0, due.closes_at))[0] + 1
