@@ -198,7 +198,7 @@ def test_daylight_saving_changes_keep_the_local_time() -> None:
     assert twice == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["25:00", "9am", "", "12:60", "12", "-1:00", "12:5", "１２:００x"])
+@pytest.mark.parametrize("text", ["25:00", "9am", "", "12:60", "12", "-1:00", "12:5", "12:00x", "12:00 pm"])
 def test_invalid_times_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_local_time(text)
@@ -261,7 +261,7 @@ async def moved_and_settled(daily: Daily, moment: datetime) -> None:
     passes = daily.scheduler.passes
     move_to(daily, moment)
     async with asyncio.timeout(5):
-        while daily.scheduler.passes == passes:
+        while daily.scheduler.passes == passes:  # noqa: ASYNC110 - a counter the loop bumps, polled by the test only
             await asyncio.sleep(0.001)
         await daily.clock.wait_for_sleepers()
 
