@@ -474,6 +474,7 @@ class DailyScheduler:
         self._pace = TokenBucket(BucketPolicy(posts_per_second, 1.0), margin=0.1)
         self._pace_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._stopping = False
         # Reveals that Discord failed, by session: (attempts so far, when to try again). Memory is enough: after
         # a restart every due reveal is simply tried again.
         self._reveal_retries: dict[int, tuple[int, datetime]] = {}
@@ -483,8 +484,13 @@ class DailyScheduler:
         """Look again now (a schedule changed in this process)."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Ends `run` soon: sends and reveals in flight finish (so a sent message is recorded), no new ones start."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.run_once()
@@ -518,6 +524,8 @@ class DailyScheduler:
             seen: set[int] = set()
             while guilds := [g for g in await self._repo.due_guilds(now, len(seen) + BATCH) if g not in seen]:
                 for guild_id in guilds:
+                    if self._stopping:
+                        break
                     seen.add(guild_id)
                     claimed = await self._claim(guild_id)
                     if claimed is not None:
@@ -549,6 +557,8 @@ class DailyScheduler:
 
     async def _work(self, jobs: asyncio.Queue[int | DueReveal | None]) -> None:
         while (job := await jobs.get()) is not None:
+            if self._stopping:
+                continue  # drained, not done: claimed posts stay pending for the next start
             try:
                 if isinstance(job, DueReveal):
                     await self.reveal(job)

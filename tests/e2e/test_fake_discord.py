@@ -459,6 +459,111 @@ async def test_deny_is_forbidden(fake: FakeDiscord, world: World, bot: TinyBot) 
     await channel.send("hello again")
 
 
+def channel_updated(bot: TinyBot, channel: FakeChannel, event: str = "guild_channel_update") -> asyncio.Task[object]:
+    """Wait (from now on) for the client to have applied an update of ``channel`` to its cache."""
+    return asyncio.ensure_future(bot.wait_for(event, check=lambda _, after: after.id == channel.id, timeout=5))
+
+
+async def test_deny_is_a_member_overwrite_the_client_sees(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
+    channel = text_channel(bot, world.study)
+    me = channel.guild.me
+    assert channel.permissions_for(me).send_messages
+    updated = channel_updated(bot, world.study)
+    fake.deny(world.study)
+    await updated
+    assert not channel.permissions_for(me).send_messages and not channel.permissions_for(me).view_channel
+    assert channel.overwrites_for(me).send_messages is False
+    with pytest.raises(discord.Forbidden) as raised:
+        await channel.send("hello")
+    assert raised.value.code == 50013
+    updated = channel_updated(bot, world.study)
+    fake.allow(world.study)
+    await updated
+    assert channel.permissions_for(me).send_messages and not channel.overwrites
+    await channel.send("hello again")
+
+
+async def test_deny_a_member_and_a_thread(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
+    channel = text_channel(bot, world.study)
+    alice = channel.guild.get_member(world.alice.id)
+    assert alice is not None
+    updated = channel_updated(bot, world.study)
+    fake.deny(world.study, world.alice)
+    await updated
+    assert not channel.permissions_for(alice).send_messages and channel.permissions_for(channel.guild.me).send_messages
+    assert fake.world.channel_payload(world.study)["permission_overwrites"] == [
+        {"id": str(world.alice.id), "type": 1, "allow": "0", "deny": str((1 << 10) | (1 << 11) | (1 << 38))}
+    ]
+    thread = await channel.create_thread(name="EC2", type=discord.ChannelType.public_thread)
+    [fake_thread] = fake.threads(world.study)
+    updated = channel_updated(bot, fake_thread, "thread_update")
+    fake.deny(fake_thread)
+    await updated
+    with pytest.raises(discord.Forbidden):
+        await thread.send("in the thread")
+    fake.deny(fake_thread)  # already denied: nothing changes, nothing is sent
+    fake.allow(fake_thread)
+    await thread.send("in the thread")
+
+
+async def test_deny_before_login_arrives_with_guild_create(fake: FakeDiscord, world: World) -> None:
+    fake.deny(world.study)
+    tiny = TinyBot()
+    async with start_bot(fake, tiny):
+        channel = text_channel(tiny, world.study)
+        assert not channel.permissions_for(channel.guild.me).send_messages
+
+
+async def test_enforced_nonce_returns_the_first_message(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
+    channel = text_channel(bot, world.study)
+    echoed = asyncio.ensure_future(bot.wait_for("message", check=lambda m: m.nonce == "daily-1", timeout=5))
+    first = await channel.send("question of the day", nonce="daily-1")
+    assert first.nonce == "daily-1" and (await echoed).id == first.id
+    again = await channel.send("question of the day", nonce="daily-1")
+    assert again.id == first.id
+    assert [m.content for m in fake.channel_messages(world.study)] == ["question of the day"]
+    sent = fake.requests_to("POST", "/channels/{channel_id}/messages")
+    assert [(r.json["nonce"], r.json["enforce_nonce"]) for r in sent] == [("daily-1", True)] * 2
+    echoed = asyncio.ensure_future(bot.wait_for("message", check=lambda m: m.nonce == "daily-2", timeout=5))
+    second = await channel.send("question of the day", nonce="daily-2")
+    assert second.id != first.id and len(fake.channel_messages(world.study)) == 2
+    await echoed  # frames go out in order: every MESSAGE_CREATE before it has been sent too
+    [session] = fake.gateway.sessions.values()
+    creates = [f["d"] for f in session.sent if f["t"] == "MESSAGE_CREATE"]
+    assert [d["nonce"] for d in creates] == ["daily-1", "daily-2"]
+    fetched = await channel.fetch_message(first.id)
+    assert fetched.nonce is None  # only the create response and MESSAGE_CREATE echo it
+
+
+async def test_nonce_is_validated(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
+    channel = text_channel(bot, world.study)
+    with pytest.raises(discord.HTTPException) as raised:
+        await channel.send("too long", nonce="n" * 26)
+    assert raised.value.status == 400 and raised.value.code == 50035
+    assert "25 or fewer" in str(raised.value)
+    assert (await channel.send("25 is fine", nonce="n" * 25)).nonce == "n" * 25
+    assert (await channel.send("an integer", nonce=1234567890123456789)).nonce == "1234567890123456789"
+    params = discord.http.handle_message_parameters(content="x")
+    params.payload["nonce"] = {"not": "allowed"}  # type: ignore[index]
+    with pytest.raises(discord.HTTPException) as wrong_type:
+        await bot.http.send_message(world.study.id, params=params)
+    assert wrong_type.value.code == 50035 and "string or integer" in str(wrong_type.value)
+    assert [m.content for m in fake.channel_messages(world.study)] == ["25 is fine", "an integer"]
+
+
+async def test_nonce_without_enforce_nonce_is_only_echoed(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
+    params = discord.http.handle_message_parameters(content="twice", nonce="same")
+    params.payload.pop("enforce_nonce")  # type: ignore[union-attr]
+    first = await bot.http.send_message(world.study.id, params=params)
+    second = await bot.http.send_message(world.study.id, params=params)
+    assert first["nonce"] == second["nonce"] == "same" and first["id"] != second["id"]
+    fake.world.nonce_window_s = 0  # an enforced nonce is only remembered for a while
+    enforced = discord.http.handle_message_parameters(content="later", nonce="n")
+    one = await bot.http.send_message(world.study.id, params=enforced)
+    two = await bot.http.send_message(world.study.id, params=enforced)
+    assert one["id"] != two["id"]
+
+
 async def test_deleted_message_then_edit_is_not_found(fake: FakeDiscord, world: World, bot: TinyBot) -> None:
     sent = await text_channel(bot, world.study).send("soon gone")
     fake.delete_message(fake.world.messages[sent.id])

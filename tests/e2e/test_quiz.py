@@ -88,7 +88,7 @@ def message_position(message: FakeMessage) -> int:
 async def next_question_after_reading(running: Running) -> None:
     """The quiz pauses after a reveal so the explanation can be read; move time past that pause."""
     async with asyncio.timeout(10):
-        await running.clock.wait_for_sleepers(1)
+        await running.clock.wait_for_sleepers(2)  # the quiz timer, and the daily scheduler that always waits
     running.clock.advance(timedelta(seconds=5))
 
 

@@ -75,6 +75,7 @@ class FakeDiscord:
             token=self.bot_token,
             ready_payload=self._ready_payload,
             guild_payloads=self._guild_payloads,
+            guild_members=self._guild_members,
             url=lambda: self.gateway_url,
         )
         self._commands: dict[int | None, list[JSON]] = {}
@@ -224,6 +225,13 @@ class FakeDiscord:
 
     def _guild_payloads(self, session: Session) -> list[JSON]:
         return [self._guild_payload(guild, session) for guild in self.world.guilds.values()]
+
+    def _guild_members(self, session: Session, guild_id: int) -> list[JSON] | None:
+        """REQUEST_GUILD_MEMBERS: the members that session's GUILD_CREATE would list, or None."""
+        guild = self.world.guilds.get(guild_id)
+        if guild is None:
+            return None
+        return self.world.guild_members(guild, all_members=session.has_intent(GUILD_MEMBERS_INTENT))
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -391,7 +399,10 @@ class FakeDiscord:
 
     def threads(self, channel: ChannelRef) -> list[FakeChannel]:
         parent = self._channel(channel)
-        return [c for c in self.world.channels.values() if c.parent_id == parent.id and not c.deleted]
+        if parent.guild_id is None:
+            return []
+        siblings = self.world.guilds[parent.guild_id].channels
+        return [c for c in siblings if c.parent_id == parent.id and not c.deleted]
 
     async def wait_for_message(self, predicate: Callable[[FakeMessage], bool], timeout: float = 5) -> FakeMessage:  # noqa: ASYNC109 - public API
         return await self.world.wait_for_message(predicate, timeout)
@@ -410,11 +421,27 @@ class FakeDiscord:
         self.world.dms_closed.add(user.id)
 
     def deny(self, channel: ChannelRef, user: FakeUser | None = None) -> None:
-        """``user`` (default: the bot) loses view/send permission in the channel and its threads."""
-        self.world.denied.add((self._channel(channel).id, (user or self.bot_user).id))
+        """``user`` (default: the bot) loses view/send permission in the channel and its threads.
+
+        As a moderator would: a member overwrite denying VIEW_CHANNEL, SEND_MESSAGES and
+        SEND_MESSAGES_IN_THREADS lands on the channel and the bot is sent CHANNEL_UPDATE (THREAD_UPDATE
+        for a thread), so its cache (``channel.permissions_for(guild.me)``) knows as well.
+        """
+        target = self._channel(channel)
+        if self.world.deny(target, (user or self.bot_user).id):
+            self._channel_updated(target)
 
     def allow(self, channel: ChannelRef, user: FakeUser | None = None) -> None:
-        self.world.denied.discard((self._channel(channel).id, (user or self.bot_user).id))
+        """Remove the overwrite ``deny()`` added (CHANNEL_UPDATE / THREAD_UPDATE again)."""
+        target = self._channel(channel)
+        if self.world.allow(target, (user or self.bot_user).id):
+            self._channel_updated(target)
+
+    def _channel_updated(self, channel: FakeChannel) -> None:
+        if channel.type == DM or channel.deleted:
+            return
+        event = "THREAD_UPDATE" if channel.type in THREAD_TYPES else "CHANNEL_UPDATE"
+        self._dispatch_if_live(event, self.world.channel_payload(channel))
 
     def delete_channel(self, channel: ChannelRef) -> None:
         target = self._channel(channel)

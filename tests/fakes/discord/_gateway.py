@@ -56,11 +56,13 @@ class Gateway:
         token: str,
         ready_payload: Callable[[Session], JSON],
         guild_payloads: Callable[[Session], list[JSON]],
+        guild_members: Callable[[Session, int], list[JSON] | None],
         url: Callable[[], str],
     ) -> None:
         self._token = token
         self._ready_payload = ready_payload
         self._guild_payloads = guild_payloads
+        self._guild_members = guild_members
         self._url = url
         self.sessions: dict[str, Session] = {}
         self.identify_payloads: list[JSON] = []
@@ -159,16 +161,20 @@ class Gateway:
                 sent.set_result(time.monotonic())
 
     def _answer_member_request(self, session: Session, data: JSON) -> None:
-        for guild in self._guild_payloads(session):
-            if guild["id"] == str(data.get("guild_id")):
-                chunk = {
-                    "guild_id": guild["id"],
-                    "members": guild["members"],
-                    "chunk_index": 0,
-                    "chunk_count": 1,
-                    "nonce": data.get("nonce"),
-                }
-                self._queue(session, "GUILD_MEMBERS_CHUNK", chunk)
+        """One chunk per requested guild (looked up by id: a world of thousands of guilds stays cheap)."""
+        requested = data.get("guild_id")
+        for guild_id in requested if isinstance(requested, list) else [requested]:
+            members = self._guild_members(session, int(guild_id or 0))
+            if members is None:
+                continue
+            chunk = {
+                "guild_id": str(guild_id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+                "nonce": data.get("nonce"),
+            }
+            self._queue(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     async def close(self) -> None:
         for ws in list(self._sockets):

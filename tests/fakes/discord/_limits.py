@@ -30,6 +30,7 @@ MODAL_TITLE_MAX = 45
 MODAL_COMPONENTS_MAX = 5
 TEXT_INPUT_LABEL_MAX = 45
 TEXT_INPUT_MAX_LENGTH = 4000
+NONCE_MAX = 25
 
 
 class FormErrors:
@@ -110,10 +111,22 @@ def validate_components(errors: FormErrors, rows: list[JSON]) -> None:
                 errors.count((*path, "options"), item.get("options") or [], 1, SELECT_OPTIONS_MAX)
 
 
-def validate_message(payload: JSON) -> FormErrors:
+def validate_nonce(errors: FormErrors, nonce: object) -> None:
+    """Create Message's ``nonce``: null, an integer, or a string of at most 25 characters."""
+    if nonce is None:
+        return
+    if isinstance(nonce, bool) or not isinstance(nonce, str | int):
+        errors.add(("nonce",), "NONCE_TYPE_INVALID_TYPE", "This field must be a string or integer.")
+    elif len(str(nonce)) > NONCE_MAX:
+        errors.add(("nonce",), "NONCE_TYPE_TOO_LONG", f"Must be {NONCE_MAX} or fewer characters long.")
+
+
+def validate_message(payload: JSON, *, create: bool = False) -> FormErrors:
     """Field-level limits of a message create or edit body (only the fields present are checked)."""
     errors = FormErrors()
     errors.max_length(("content",), payload.get("content"), CONTENT_MAX)
+    if create:
+        validate_nonce(errors, payload.get("nonce"))
     validate_embeds(errors, payload.get("embeds") or [])
     validate_components(errors, payload.get("components") or [])
     return errors

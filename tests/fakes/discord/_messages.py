@@ -18,8 +18,8 @@ REPLY = 19
 SETTABLE_FLAGS = EPHEMERAL | (1 << 2) | (1 << 12) | (1 << 15)  # ephemeral, suppress embeds/notifications, v2
 
 
-def check_form(payload: JSON) -> None:
-    errors = validate_message(payload)
+def check_form(payload: JSON, *, create: bool = False) -> None:
+    errors = validate_message(payload, create=create)
     if errors:
         raise DiscordError(400, *INVALID_FORM_BODY, errors=errors.tree)
 
@@ -66,11 +66,21 @@ def create_message(
     interaction_metadata: JSON | None = None,
     message_type: int = 0,
     message_id: int | None = None,
+    accepts_nonce: bool = False,
 ) -> FakeMessage:
+    """Validate and store a new message and dispatch MESSAGE_CREATE.
+
+    With ``accepts_nonce`` (Create Message), ``nonce`` is validated and echoed; with ``enforce_nonce``
+    too, a nonce the author used within the window returns that earlier message and creates nothing.
+    """
     payload: JSON = body.json or {}
-    check_form(payload)
-    attachments = attachments_from(fake, body, []) or []
+    check_form(payload, create=accepts_nonce)
+    nonce: str | int | None = payload.get("nonce") if accepts_nonce else None  # validated by check_form
+    enforced = nonce if payload.get("enforce_nonce") else None
+    if enforced is not None and (earlier := fake.world.message_for_nonce(author_id, enforced)) is not None:
+        return earlier
     embeds, components = list(payload.get("embeds") or []), list(payload.get("components") or [])
+    attachments = attachments_from(fake, body, []) or []
     if is_empty_message(payload.get("content"), embeds, attachments, components) and not payload.get("poll"):
         raise DiscordError(400, *EMPTY_MESSAGE)
     flags = int(payload.get("flags") or 0) & SETTABLE_FLAGS
@@ -91,8 +101,11 @@ def create_message(
         interaction_metadata=interaction_metadata,
         message_type=REPLY if reference else message_type,
         message_reference=reference,
+        nonce=nonce,
     )
     fake.world.store_message(message)
+    if enforced is not None:
+        fake.world.remember_nonce(author_id, enforced, message)
     announce(fake, message, "MESSAGE_CREATE")
     return message
 
@@ -125,7 +138,7 @@ def announce(fake: FakeDiscord, message: FakeMessage, event: str) -> None:
     def for_session(session: Session) -> JSON | None:
         if not session.has_intent(needed):
             return None
-        payload = fake.world.message_payload(message)
+        payload = fake.world.message_payload(message, with_nonce=event == "MESSAGE_CREATE")
         if not can_read_content(fake, message, session):
             payload |= {"content": "", "embeds": [], "attachments": [], "components": []}
         if message.guild_id is not None:

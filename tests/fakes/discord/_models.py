@@ -75,6 +75,7 @@ class FakeGuild:
     roles: list[FakeRole] = field(default_factory=list)
     member_roles: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids
     joined_at: str = ""
+    channels: list[FakeChannel] = field(default_factory=list, repr=False)  # threads included, in creation order
 
     @property
     def everyone(self) -> FakeRole:
@@ -137,6 +138,7 @@ class FakeMessage:
     edited_timestamp: str | None = None
     interaction_metadata: JSON | None = None
     message_reference: JSON | None = None
+    nonce: str | int | None = None  # as sent; echoed only in the create response and MESSAGE_CREATE
 
     def __repr__(self) -> str:
         state = " deleted" if self.deleted else ""

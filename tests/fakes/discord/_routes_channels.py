@@ -90,8 +90,8 @@ class ChannelRoutes:
         channel = self.channel(request)
         self.require_send(channel)
         body: Body = request[BODY]
-        message = create_message(self.fake, channel, self.world.bot_user.id, body)
-        return reply(self.world.message_payload(message))
+        message = create_message(self.fake, channel, self.world.bot_user.id, body, accepts_nonce=True)
+        return reply(self.world.message_payload(message, with_nonce=True))
 
     async def get_message(self, request: web.Request) -> web.Response:
         channel = self.channel(request)
@@ -181,7 +181,7 @@ class ChannelRoutes:
             owner_id=self.world.bot_user.id,
             parent=parent,
         )
-        self.world.channels[thread.id] = thread
+        self.world.register_channel(thread)
         self.fake.gateway.dispatch("THREAD_CREATE", self.world.channel_payload(thread) | {"newly_created": True})
         return thread
 

@@ -44,6 +44,11 @@ DEFAULT_EVERYONE = (
     | (1 << 35)  # create public threads
 )
 DEFAULT_BOT = DEFAULT_EVERYONE | (1 << 13) | (1 << 34)  # + manage messages, manage threads
+# What ``deny()`` takes away, as a member overwrite on the channel.
+DENIED = VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS
+MEMBER_OVERWRITE = 1
+# How long Discord remembers an enforced nonce ("the past few minutes").
+NONCE_WINDOW_S = 5 * 60.0
 
 
 def now_iso() -> str:
@@ -63,11 +68,15 @@ class World:
         self.guilds: dict[int, FakeGuild] = {}
         self.channels: dict[int, FakeChannel] = {}
         self.messages: dict[int, FakeMessage] = {}
-        self.denied: set[tuple[int, int]] = set()  # (channel id, user id) without view/send
+        self.denied: dict[int, set[int]] = {}  # channel id -> members with a deny overwrite (view/send)
         self.dms_closed: set[int] = set()  # users who do not accept DMs from the bot
         self.attachments: dict[int, bytes] = {}  # uploaded by users, served like Discord's CDN
         self.cdn_base = ""  # set at start: attachment URLs point back at this fake
         self._waiters: list[tuple[Callable[[FakeMessage], bool], asyncio.Future[FakeMessage]]] = []
+        self._dms: dict[int, FakeChannel] = {}  # recipient id -> the bot's DM channel with them
+        self.nonce_window_s = NONCE_WINDOW_S
+        # (author id, nonce) -> (monotonic time, message), oldest first: ``enforce_nonce`` deduplication.
+        self._nonces: dict[tuple[int, str], tuple[float, FakeMessage]] = {}
 
     def snowflake(self) -> int:
         """Increasing ids with a real timestamp part, like Discord's."""
@@ -102,9 +111,17 @@ class World:
         guild.member_roles[user.id] = [role.id for role in roles]
 
     def add_channel(self, guild: FakeGuild | None, name: str, type_: int, **extra: Any) -> FakeChannel:
-        position = len([c for c in self.channels.values() if guild and c.guild_id == guild.id])
+        position = len(guild.channels) if guild else 0
         channel = FakeChannel(self.snowflake(), name, type_, guild.id if guild else None, position=position, **extra)
+        return self.register_channel(channel)
+
+    def register_channel(self, channel: FakeChannel) -> FakeChannel:
+        """Index a new channel or thread by id, and under its guild (so GUILD_CREATE needs no scan)."""
         self.channels[channel.id] = channel
+        if channel.guild_id is not None:
+            self.guilds[channel.guild_id].channels.append(channel)
+        elif channel.type == DM and channel.recipient_id is not None:
+            self._dms[channel.recipient_id] = channel
         return channel
 
     def forum_tags(self, names: list[str]) -> list[JSON]:
@@ -115,10 +132,7 @@ class World:
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         """The bot's DM channel with ``user``, created on first use (like POST /users/@me/channels)."""
-        for channel in self.channels.values():
-            if channel.type == DM and channel.recipient_id == user.id:
-                return channel
-        return self.add_channel(None, "", DM, recipient_id=user.id)
+        return self._dms.get(user.id) or self.add_channel(None, "", DM, recipient_id=user.id)
 
     # -- permissions ----------------------------------------------------------------------------
 
@@ -133,14 +147,47 @@ class World:
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
 
     def permissions_in(self, channel: FakeChannel, user_id: int) -> int:
-        """The member's permissions in a channel, after ``deny()``; everything in DMs."""
+        """The member's permissions in a channel after its overwrites (``deny()``); everything in DMs.
+
+        As on Discord, the guild owner and administrators are not affected by overwrites, and a thread
+        follows its parent channel.
+        """
         if channel.guild_id is None:
             return VIEW_CHANNEL | SEND_MESSAGES | (1 << 14) | (1 << 15) | (1 << 16)
         value = self.base_permissions(self.guilds[channel.guild_id], user_id)
-        root = channel.parent.id if channel.parent is not None else channel.id
-        if (channel.id, user_id) in self.denied or (root, user_id) in self.denied:
-            value &= ~(VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS)
+        if value == ALL_PERMISSIONS:
+            return value
+        if self.is_denied(channel, user_id) or (channel.parent is not None and self.is_denied(channel.parent, user_id)):
+            value &= ~DENIED
         return value
+
+    def is_denied(self, channel: FakeChannel, user_id: int) -> bool:
+        return user_id in self.denied.get(channel.id, ())
+
+    def deny(self, channel: FakeChannel, user_id: int) -> bool:
+        """Give ``user_id`` a member overwrite denying view/send in ``channel``; False if it already had one."""
+        members = self.denied.setdefault(channel.id, set())
+        if user_id in members:
+            return False
+        members.add(user_id)
+        return True
+
+    def allow(self, channel: FakeChannel, user_id: int) -> bool:
+        """Remove that overwrite; False if there was none."""
+        members = self.denied.get(channel.id)
+        if not members or user_id not in members:
+            return False
+        members.discard(user_id)
+        if not members:
+            del self.denied[channel.id]
+        return True
+
+    def permission_overwrites(self, channel: FakeChannel) -> list[JSON]:
+        """The channel's overwrites as Discord sends them: one member overwrite per denied member."""
+        return [
+            {"id": str(user_id), "type": MEMBER_OVERWRITE, "allow": "0", "deny": str(DENIED)}
+            for user_id in sorted(self.denied.get(channel.id, ()))
+        ]
 
     def can_send(self, channel: FakeChannel, user_id: int) -> bool:
         perms = self.permissions_in(channel, user_id)
@@ -179,6 +226,27 @@ class World:
     def delete_message(self, message: FakeMessage) -> None:
         message.deleted = True
         self._changed(message)
+
+    # -- nonces -------------------------------------------------------------------------------
+
+    def message_for_nonce(self, author_id: int, nonce: str | int) -> FakeMessage | None:
+        """The message ``author_id`` created with ``nonce`` within the window, if it still exists."""
+        self._forget_old_nonces()
+        found = self._nonces.get((author_id, str(nonce)))
+        return found[1] if found is not None and not found[1].deleted else None
+
+    def remember_nonce(self, author_id: int, nonce: str | int, message: FakeMessage) -> None:
+        key = (author_id, str(nonce))
+        self._nonces.pop(key, None)  # re-inserted at the end: the dict stays oldest first
+        self._nonces[key] = (time.monotonic(), message)
+
+    def _forget_old_nonces(self) -> None:
+        oldest_kept = time.monotonic() - self.nonce_window_s
+        while self._nonces:
+            key, (at, _) = next(iter(self._nonces.items()))
+            if at > oldest_kept:
+                break
+            del self._nonces[key]
 
     def _changed(self, message: FakeMessage) -> None:
         if message.deleted:
@@ -238,7 +306,7 @@ class World:
             "guild_id": str(channel.guild_id),
             "name": channel.name,
             "position": channel.position,
-            "permission_overwrites": [],
+            "permission_overwrites": self.permission_overwrites(channel),
             "parent_id": str(channel.parent_id) if channel.parent_id else None,
             "nsfw": False,
             "topic": channel.topic,
@@ -273,7 +341,8 @@ class World:
             payload["permissions"] = str(self.permissions_in(channel, for_user))
         return payload
 
-    def message_payload(self, message: FakeMessage) -> JSON:
+    def message_payload(self, message: FakeMessage, *, with_nonce: bool = False) -> JSON:
+        """The message object; ``with_nonce`` for the create response and MESSAGE_CREATE, which echo it."""
         author = self.users[message.author_id]
         payload: JSON = {
             "id": str(message.id),
@@ -293,6 +362,8 @@ class World:
             "type": message.message_type,
             "flags": message.flags,
         }
+        if with_nonce and message.nonce is not None:
+            payload["nonce"] = message.nonce
         if message.guild_id is not None:
             payload["guild_id"] = str(message.guild_id)
         if message.webhook_id is not None:
@@ -310,10 +381,14 @@ class World:
     def _attachment_payload(item: JSON) -> JSON:
         return {key: value for key, value in item.items() if key != "data"}
 
+    def guild_members(self, guild: FakeGuild, *, all_members: bool) -> list[JSON]:
+        """Every member with the members intent; otherwise just the bot, as Discord sends them."""
+        member_ids = list(guild.member_roles) if all_members else [self.bot_user.id]
+        return [self.member_payload(guild, self.users[uid]) for uid in member_ids]
+
     def guild_payload(self, guild: FakeGuild, *, all_members: bool) -> JSON:
         """A GUILD_CREATE body: enough for discord.py to build the Guild, its roles, channels and members."""
-        member_ids = list(guild.member_roles) if all_members else [self.bot_user.id]
-        channels = [c for c in self.channels.values() if c.guild_id == guild.id and not c.deleted]
+        channels = [c for c in guild.channels if not c.deleted]
         return {
             "id": str(guild.id),
             "name": guild.name,
@@ -334,7 +409,7 @@ class World:
             "roles": [role.payload() for role in guild.roles],
             "channels": [self.channel_payload(c) for c in channels if c.type not in THREAD_TYPES],
             "threads": [self.channel_payload(c) for c in channels if c.type in THREAD_TYPES],
-            "members": [self.member_payload(guild, self.users[uid]) for uid in member_ids],
+            "members": self.guild_members(guild, all_members=all_members),
             "member_count": len(guild.member_roles),
             "large": False,
             "unavailable": False,
