@@ -57,6 +57,7 @@ SEND_TIMEOUT_S = 40.0
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10))
 # Sleeping longer than this would miss schedules another process added, or a wall clock that jumped.
 MAX_NAP = timedelta(minutes=5)
+STUCK_PAUSE = timedelta(seconds=30)
 # Discord allows a bot 50 requests per second in all; streamed answers draw 25/s of it (bot.streaming.pacing).
 POSTS_PER_SECOND = 20
 SENDERS = 8
@@ -344,17 +345,21 @@ class DailyQuizService:
         pool = await self._pool(schedule.guild_id, topics, language)
         if not pool:
             return None
-        recent = await self._repo.recent_daily_question_keys(schedule.guild_id, now - timedelta(days=STREAK_HISTORY))
-        # The same question in the other language counts as asked: compare bank and id.
-        asked_at = {key.rsplit(":", 1)[0]: age for age, key in reversed(list(enumerate(recent)))}
-        window = now - timedelta(days=schedule.no_repeat_days)
-        within = set(await self._repo.recent_daily_question_keys(schedule.guild_id, window))
-        within_ids = {key.rsplit(":", 1)[0] for key in within}
-        fresh = [question for question in pool if f"{question.bank}:{question.id}" not in within_ids]
+        history = await self._repo.daily_question_history(schedule.guild_id, now - timedelta(days=MAX_NO_REPEAT_DAYS))
+        last_asked: dict[str, datetime] = {}
+        for key, asked_at in history:
+            # The same question in the other language counts as asked: compare bank and id.
+            last_asked.setdefault(key.rsplit(":", 1)[0], asked_at)
+
+        def asked(question: Question) -> datetime:
+            return last_asked.get(f"{question.bank}:{question.id}", datetime.min.replace(tzinfo=UTC))
+
+        window_start = now - timedelta(days=schedule.no_repeat_days)
+        fresh = [question for question in pool if asked(question) < window_start]
         if fresh:
             return self._rng.choice(fresh)
-        # Everything was asked recently: the one asked longest ago (largest age) comes back first.
-        return max(pool, key=lambda question: asked_at.get(f"{question.bank}:{question.id}", len(recent)))
+        # Everything was asked within the window: better the one asked longest ago than no question at all.
+        return min(pool, key=asked)
 
     # claims
 
@@ -475,6 +480,7 @@ class DailyScheduler:
         self._pace_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._jobs_done = 0
         # Reveals that Discord failed, by session: (attempts so far, when to try again). Memory is enough: after
         # a restart every due reveal is simply tried again.
         self._reveal_retries: dict[int, tuple[int, datetime]] = {}
@@ -492,12 +498,15 @@ class DailyScheduler:
     async def run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            done = 0
             try:
-                await self.run_once()
+                done = await self.run_once()
             except Exception:
                 log.exception("daily scheduler pass failed; trying again shortly")
             wake_at = await self._repo.next_wake()
             now = self._clock.now()
+            if wake_at is not None and wake_at <= now and not done:
+                wake_at = now + STUCK_PAUSE  # still due after a pass that did nothing: something keeps failing
             until = now + MAX_NAP if wake_at is None else min(max(wake_at, now), now + MAX_NAP)
             await self._nap(until)
 
@@ -513,9 +522,10 @@ class DailyScheduler:
                 task.cancel()
             await asyncio.gather(woken, slept, return_exceptions=True)
 
-    async def run_once(self) -> None:
-        """One pass: everything due now, posted and revealed, before returning."""
+    async def run_once(self) -> int:
+        """One pass: everything due now, posted and revealed, before returning; how many jobs it ran."""
         jobs: asyncio.Queue[int | DueReveal | None] = asyncio.Queue(maxsize=self._senders * 4)
+        self._jobs_done = 0
         workers = [asyncio.create_task(self._work(jobs)) for _ in range(self._senders)]
         try:
             now = self._clock.now()
@@ -540,6 +550,7 @@ class DailyScheduler:
             for worker in workers:
                 worker.cancel()
         self.passes += 1
+        return self._jobs_done
 
     async def _claim(self, guild_id: int) -> int | None:
         try:
@@ -564,6 +575,7 @@ class DailyScheduler:
                     await self.reveal(job)
                 else:
                     await self.send(job)
+                self._jobs_done += 1
             except Exception:
                 log.exception("daily quiz job %r failed", job)
 

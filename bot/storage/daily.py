@@ -214,14 +214,15 @@ class DailyRepository:
         row = await self._db.fetch_one(f"SELECT {POST_COLUMNS} FROM daily_posts WHERE session_id = ?", (session_id,))
         return None if row is None else _post(row)
 
-    async def recent_daily_question_keys(self, guild_id: int, since: datetime) -> list[str]:
-        """Keys of the guild's daily questions since `since`, most recent first."""
+    async def daily_question_history(self, guild_id: int, since: datetime) -> list[tuple[str, datetime]]:
+        """(question key, when asked) of the guild's daily questions since `since`, most recent first."""
         rows = await self._db.fetch_all(
-            "SELECT q.question_key FROM quiz_sessions s JOIN quiz_session_questions q ON q.session_id = s.id"
+            "SELECT q.question_key, s.created_at FROM quiz_sessions s"
+            " JOIN quiz_session_questions q ON q.session_id = s.id"
             " WHERE s.guild_id = ? AND s.daily = 1 AND s.created_at >= ? ORDER BY s.created_at DESC",
             (guild_id, to_text(since)),
         )
-        return [row[0] for row in rows]
+        return [(row[0], from_text(row[1])) for row in rows]
 
     async def has_scheduled_post(self, guild_id: int, local_date: date) -> bool:
         row = await self._db.fetch_one(

@@ -614,3 +614,44 @@ async def test_a_guild_without_questions_pauses_and_alerts(daily: Daily) -> None
     schedule = await daily.service.schedule(GUILD)
     assert (schedule.status, schedule.paused_reason) == ("paused", "no_questions")
     assert daily.publisher.alerts == [(GUILD, "no_questions")]
+
+
+async def test_a_schedule_that_keeps_failing_to_claim_does_not_spin_the_loop(
+    daily: Daily, caplog: pytest.LogCaptureFixture
+) -> None:
+    await set_up(daily)
+    await daily.db.execute("UPDATE daily_schedules SET timezone = 'Not/AZone'")  # e.g. a zone tzdata dropped
+    move_to(daily, FIRST_DUE)
+    loop = asyncio.create_task(daily.scheduler.run())
+    try:
+        await daily.clock.wait_for_sleepers()
+        await asyncio.sleep(0.2)
+        assert daily.scheduler.passes == 1
+        assert "claiming the due post failed" in caplog.text
+        await moved_and_settled(daily, FIRST_DUE + timedelta(seconds=30))
+        assert daily.scheduler.passes == 2
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(daily: Daily) -> None:
+    await set_up(daily)
+    entered, release = asyncio.Event(), asyncio.Event()
+    publish = daily.publisher.post
+
+    async def slow_post(message: DailyMessage) -> int:
+        entered.set()
+        await release.wait()
+        return await publish(message)
+
+    daily.publisher.post = slow_post  # type: ignore[method-assign]
+    loop = asyncio.create_task(daily.scheduler.run())
+    await daily.clock.wait_for_sleepers()
+    move_to(daily, FIRST_DUE)
+    await asyncio.wait_for(entered.wait(), timeout=5)
+    daily.scheduler.stop()
+    release.set()
+    await asyncio.wait_for(loop, timeout=5)
+    rows = await daily.db.fetch_all("SELECT status FROM daily_posts")
+    assert [row[0] for row in rows] == ["posted"]
