@@ -36,7 +36,7 @@ from bot.services.quiz.bank import parse_bank
 from bot.services.quiz.catalog import QuestionCatalog
 from bot.services.quiz.review import ReviewService, default_scheduler
 from bot.services.quiz.sessions import AnswerStatus, QuizSessionService
-from bot.storage import DailyRepository, Database, QuizRepository, ScheduleRow
+from bot.storage import DailyRepository, Database, PostRow, QuizRepository, ScheduleRow
 from tests.fakes.clock import FakeClock
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -365,16 +365,23 @@ async def test_restart_just_after_the_claim_posts_once(tmp_path: Path, discord_s
     await second.db.close()
 
 
-async def test_restart_just_before_the_send_posts_once(tmp_path: Path, discord_side: FakeDiscordSide) -> None:
-    """The process held the send lease when it died: the post waits out the lease, then goes out once."""
-    clock = FakeClock(START)
+async def claimed_and_leased(tmp_path: Path, clock: FakeClock, discord_side: FakeDiscordSide) -> tuple[Daily, PostRow]:
+    """A process that claimed today's post and took the lease to send it (and is about to die)."""
     first = await build(tmp_path / "bot.db", clock, discord_side)
     await set_up(first)
     move_to(first, FIRST_DUE)
     claim = await first.service.claim_due(GUILD, "ko")
     assert claim.post_id is not None
     async with first.repo.transaction() as tx:
-        assert await tx.lease_post(claim.post_id, clock.now(), clock.now() + SEND_LEASE) is not None
+        post = await tx.lease_post(claim.post_id, clock.now(), clock.now() + SEND_LEASE)
+    assert post is not None
+    return first, post
+
+
+async def test_restart_just_before_the_send_posts_once(tmp_path: Path, discord_side: FakeDiscordSide) -> None:
+    """The process held the send lease when it died: the post waits out the lease, then goes out once."""
+    clock = FakeClock(START)
+    first, _ = await claimed_and_leased(tmp_path, clock, discord_side)
     await first.db.close()
     second = await build(tmp_path / "bot.db", clock, discord_side)
     await second.scheduler.run_once()
@@ -390,14 +397,8 @@ async def test_a_send_that_reached_discord_before_the_crash_is_not_repeated(
     tmp_path: Path, discord_side: FakeDiscordSide
 ) -> None:
     clock = FakeClock(START)
-    first = await build(tmp_path / "bot.db", clock, discord_side)
-    await set_up(first)
-    move_to(first, FIRST_DUE)
-    claim = await first.service.claim_due(GUILD, "ko")
-    assert claim.post_id is not None
-    async with first.repo.transaction() as tx:
-        post = await tx.lease_post(claim.post_id, clock.now(), clock.now() + SEND_LEASE)
-    assert post is not None and post.session_id is not None
+    first, post = await claimed_and_leased(tmp_path, clock, discord_side)
+    assert post.session_id is not None
     current = await first.sessions.open_question(post.session_id)
     assert current is not None
     # Discord took the message, but the process died before recording it.
@@ -411,7 +412,7 @@ async def test_a_send_that_reached_discord_before_the_crash_is_not_repeated(
     await second.scheduler.run_once()
     assert discord_side.sends == 2
     assert len(second.publisher.posts_in(CHANNEL)) == 1  # the nonce made Discord answer with the first message
-    recorded = await second.repo.post(claim.post_id)
+    recorded = await second.repo.post(post.id)
     assert recorded is not None and recorded.message_id == sent_id
     await second.db.close()
 
