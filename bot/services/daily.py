@@ -441,9 +441,6 @@ class DailyQuizService:
         )
         await tx.set_post_session(post_id, session_id)
 
-    async def post(self, post_id: int) -> PostRow | None:
-        return await self._repo.post(post_id)
-
 
 # --- the scheduler loop ------------------------------------------------------------------------------------------
 
@@ -532,7 +529,9 @@ class DailyScheduler:
             for pending in await self._repo.sendable_posts(now, BATCH):
                 await jobs.put(pending)
             seen: set[int] = set()
-            while guilds := [g for g in await self._repo.due_guilds(now, len(seen) + BATCH) if g not in seen]:
+            while not self._stopping and (
+                guilds := [g for g in await self._repo.due_guilds(now, len(seen) + BATCH) if g not in seen]
+            ):
                 for guild_id in guilds:
                     if self._stopping:
                         break

@@ -123,7 +123,7 @@ async def language_of(guild_id: int, configured: str) -> str:
     return configured
 
 
-async def build(path: Path, clock: FakeClock, discord: FakeDiscordSide, *, seed: int = 7) -> Daily:
+async def build(path: Path, clock: FakeClock, discord: FakeDiscordSide, *, seed: int = 7, senders: int = 8) -> Daily:
     db = await Database.open(path)
     quiz_repo = QuizRepository(db)
     catalog = QuestionCatalog(quiz_repo, [parse_bank(BANK.encode(), "demo.yaml")], now=clock.now)
@@ -133,7 +133,15 @@ async def build(path: Path, clock: FakeClock, discord: FakeDiscordSide, *, seed:
     service = DailyQuizService(repo, catalog, sessions, clock, grace=GRACE, rng=random.Random(seed))
     publisher = Publisher(discord)
     scheduler = DailyScheduler(
-        service, repo, sessions, clock, publisher, language_of, posts_per_second=1000, send_timeout_s=0.5
+        service,
+        repo,
+        sessions,
+        clock,
+        publisher,
+        language_of,
+        senders=senders,
+        posts_per_second=1000,
+        send_timeout_s=0.5,
     )
     return Daily(db, clock, service, sessions, scheduler, publisher, repo)
 
@@ -656,3 +664,29 @@ async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(daily: Daily) -
     await asyncio.wait_for(loop, timeout=5)
     rows = await daily.db.fetch_all("SELECT status FROM daily_posts")
     assert [row[0] for row in rows] == ["posted"]
+
+
+async def test_stop_during_a_busy_pass_ends_the_loop(tmp_path: Path, discord_side: FakeDiscordSide) -> None:
+    """More due guilds than the job queue holds: the claims wait for the senders when stop() comes."""
+    daily = await build(tmp_path / "bot.db", FakeClock(START), discord_side, senders=1)
+    for guild in range(1, 21):
+        await set_up(daily, guild=guild, channel=1000 + guild)
+    entered, release = asyncio.Event(), asyncio.Event()
+    publish = daily.publisher.post
+
+    async def slow_post(message: DailyMessage) -> int:
+        entered.set()
+        await release.wait()
+        return await publish(message)
+
+    daily.publisher.post = slow_post  # type: ignore[method-assign]
+    loop = asyncio.create_task(daily.scheduler.run())
+    await daily.clock.wait_for_sleepers()
+    move_to(daily, FIRST_DUE)
+    await asyncio.wait_for(entered.wait(), timeout=5)
+    daily.scheduler.stop()
+    release.set()
+    await asyncio.wait_for(loop, timeout=5)
+    statuses = [row[0] for row in await daily.db.fetch_all("SELECT status FROM daily_posts ORDER BY id")]
+    assert statuses[0] == "posted" and set(statuses[1:]) <= {"pending"}  # the rest go out at the next start
+    await daily.db.close()
