@@ -43,13 +43,26 @@ class Catalog:
 
     @classmethod
     def load(cls) -> Catalog:
+        """Each language is `LANG.toml` plus any `LANG.FEATURE.toml` beside it (one file per feature keeps
+        a growing catalog readable); a key defined twice is an error, not a silent override."""
         folder = resources.files(__name__)
-        return cls(
-            {
-                language: _flatten(tomllib.loads(folder.joinpath(f"{language}.toml").read_text(encoding="utf-8")))
-                for language in LANGUAGES
-            }
-        )
+        messages: dict[str, dict[str, str]] = {}
+        for language in LANGUAGES:
+            files = sorted(
+                (entry for entry in folder.iterdir() if entry.name.startswith(f"{language}.")),
+                key=lambda entry: (entry.name != f"{language}.toml", entry.name),
+            )
+            merged: dict[str, str] = {}
+            for entry in files:
+                if not entry.name.endswith(".toml"):
+                    continue
+                part = _flatten(tomllib.loads(entry.read_text(encoding="utf-8")))
+                twice = merged.keys() & part.keys()
+                if twice:
+                    raise ValueError(f"{entry.name} defines keys already defined: {sorted(twice)[:5]}")
+                merged.update(part)
+            messages[language] = merged
+        return cls(messages)
 
     def keys(self, language: str) -> set[str]:
         return set(self._messages[language])
