@@ -1,0 +1,149 @@
+"""What a TIL is, and what a member may submit as one.
+
+A TIL has the shape of the study group's daily post (../shared/seed/til-example.txt): a dated title, what I
+learned (required), what was hard, what I am curious about or lacking, a reflection, and tags.
+
+The limits keep a whole TIL within one Discord message: a modal field may hold 4,000 characters, but the
+embeds of one message hold 6,000 in all, a description 4,096 and a field 1,024. A forum post takes at most
+five tags of at most 20 characters each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.errors import InvalidInput
+
+
+class Section(StrEnum):
+    TITLE = "title"
+    LEARNED = "learned"
+    HARD = "hard"
+    CURIOUS = "curious"
+    REFLECTION = "reflection"
+
+
+LIMITS = {
+    Section.TITLE: 100,
+    Section.LEARNED: 3000,
+    Section.HARD: 1000,
+    Section.CURIOUS: 1000,
+    Section.REFLECTION: 600,
+}
+MAX_TAGS = 5
+MAX_TAG_CHARS = 20
+
+# Zero-width and other invisible characters: a field of only these is empty.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+_TAG_SEPARATORS = re.compile(r"[,#\s]+")
+_FENCE = "```"
+
+
+@dataclass(frozen=True)
+class TilDraft:
+    """A TIL as a member submits it, cleaned and checked (see `clean_draft`)."""
+
+    title: str
+    learned: str
+    hard: str = ""
+    curious: str = ""
+    reflection: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TilPost:
+    id: int
+    guild_id: int
+    author_id: int
+    title: str
+    learned: str
+    hard: str
+    curious: str
+    reflection: str
+    tags: tuple[str, ...]
+    local_date: date
+    """The author's day when it was posted (their time zone, else the guild's)."""
+    created_at: datetime
+    updated_at: datetime
+    channel_id: int | None = None
+    message_id: int | None = None
+    thread_id: int | None = None
+    publish_error: str | None = None
+
+    @property
+    def draft(self) -> TilDraft:
+        return TilDraft(self.title, self.learned, self.hard, self.curious, self.reflection, self.tags)
+
+    @property
+    def published(self) -> bool:
+        return self.message_id is not None
+
+
+def default_title(day: date) -> str:
+    return f"TIL {day.isoformat()}"
+
+
+def _clean_text(text: str | None) -> str:
+    cleaned = _INVISIBLE.sub("", text or "").replace("\r\n", "\n").strip()
+    # An unclosed code fence would swallow the rest of the embed's text into one code block.
+    if cleaned.count(_FENCE) % 2:
+        cleaned += f"\n{_FENCE}"
+    return cleaned
+
+
+def parse_tags(text: str | None) -> tuple[str, ...]:
+    """'AWS, langchain #ADsP' -> ('AWS', 'langchain', 'ADsP'): separators are commas, spaces and '#';
+    the first spelling of a tag wins over later ones in another case."""
+    seen: dict[str, str] = {}
+    for raw in _TAG_SEPARATORS.split(_INVISIBLE.sub("", text or "")):
+        tag = raw.strip()
+        if tag and tag.casefold() not in seen:
+            seen[tag.casefold()] = tag
+    tags = tuple(seen.values())
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput("til.too_many_tags", limit=MAX_TAGS)
+    too_long = [tag for tag in tags if len(tag) > MAX_TAG_CHARS]
+    if too_long:
+        raise InvalidInput("til.tag_too_long", tag=too_long[0][:40], limit=MAX_TAG_CHARS)
+    return tags
+
+
+def clean_draft(
+    *,
+    title: str | None,
+    learned: str | None,
+    hard: str | None = None,
+    curious: str | None = None,
+    reflection: str | None = None,
+    tags: str | None = None,
+    day: date,
+) -> TilDraft:
+    """Trims every field, drops invisible characters, closes unbalanced code fences, and checks the limits.
+
+    Raises InvalidInput naming the field: "til.learned_required" when what-I-learned is empty (or only
+    whitespace and zero-width characters), "til.too_long_<section>" with the limit and the length given.
+    """
+    values = {
+        Section.TITLE: _clean_text(title) or default_title(day),
+        Section.LEARNED: _clean_text(learned),
+        Section.HARD: _clean_text(hard),
+        Section.CURIOUS: _clean_text(curious),
+        Section.REFLECTION: _clean_text(reflection),
+    }
+    if not values[Section.LEARNED]:
+        raise InvalidInput("til.learned_required")
+    for section, value in values.items():
+        if len(value) > LIMITS[section]:
+            raise InvalidInput(f"til.too_long_{section.value}", limit=LIMITS[section], length=len(value))
+    return TilDraft(
+        title=values[Section.TITLE],
+        learned=values[Section.LEARNED],
+        hard=values[Section.HARD],
+        curious=values[Section.CURIOUS],
+        reflection=values[Section.REFLECTION],
+        tags=parse_tags(tags),
+    )

@@ -1,0 +1,96 @@
+-- TIL posts: what members learned each day, where the post was published, full-text search over it, and the
+-- per-guild settings of the TIL home channel, reminders and the weekly digest.
+
+CREATE TABLE til_settings (
+    guild_id             INTEGER PRIMARY KEY,
+    channel_id           INTEGER,                -- the TIL home channel (text or forum); NULL: not chosen yet
+    thread_per_member    INTEGER NOT NULL DEFAULT 0 CHECK (thread_per_member IN (0, 1)),  -- text channels only
+    reminder_time        TEXT,                   -- "HH:MM" in the guild's zone; NULL: no reminders
+    reminder_role_id     INTEGER,                -- mentioned in `reminder_channel_id` (besides opted-in DMs)
+    reminder_channel_id  INTEGER,
+    reminder_next_at     TEXT,                   -- UTC
+    digest_weekday       INTEGER CHECK (digest_weekday BETWEEN 0 AND 6),  -- Monday = 0; NULL: no digest
+    digest_time          TEXT,
+    digest_channel_id    INTEGER,
+    digest_next_at       TEXT,                   -- UTC
+    timezone             TEXT    NOT NULL DEFAULT 'Asia/Seoul',
+    updated_at           TEXT    NOT NULL
+);
+
+CREATE TABLE til_posts (
+    id           INTEGER PRIMARY KEY,
+    guild_id     INTEGER NOT NULL,
+    author_id    INTEGER NOT NULL,
+    title        TEXT    NOT NULL,
+    learned      TEXT    NOT NULL,
+    hard         TEXT    NOT NULL DEFAULT '',
+    curious      TEXT    NOT NULL DEFAULT '',
+    reflection   TEXT    NOT NULL DEFAULT '',
+    tags         TEXT    NOT NULL DEFAULT '',   -- "AWS, LangChain": readable, and searchable as it is
+    local_date   TEXT    NOT NULL,              -- the author's day ("YYYY-MM-DD" in their zone, else the guild's)
+    created_at   TEXT    NOT NULL,
+    updated_at   TEXT    NOT NULL,
+    channel_id   INTEGER,                       -- where it was published; NULL until it is
+    message_id   INTEGER,
+    thread_id    INTEGER,                       -- the forum post, or the member's thread
+    publish_error TEXT                          -- why the last publication failed (the TIL is kept anyway)
+);
+CREATE INDEX til_posts_by_author ON til_posts (guild_id, author_id, local_date);
+CREATE INDEX til_posts_by_guild ON til_posts (guild_id, created_at);
+CREATE INDEX til_posts_by_day ON til_posts (guild_id, local_date);
+
+-- Full-text search: the trigram tokenizer matches any substring of three or more characters, which is what
+-- Korean needs (no spaces between a noun and its particle: "인스턴스를" must match "인스턴스").
+CREATE VIRTUAL TABLE til_search USING fts5(
+    title, learned, hard, curious, reflection, tags,
+    content = 'til_posts', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER til_posts_search_insert AFTER INSERT ON til_posts BEGIN
+    INSERT INTO til_search (rowid, title, learned, hard, curious, reflection, tags)
+    VALUES (new.id, new.title, new.learned, new.hard, new.curious, new.reflection, new.tags);
+END;
+CREATE TRIGGER til_posts_search_delete AFTER DELETE ON til_posts BEGIN
+    INSERT INTO til_search (til_search, rowid, title, learned, hard, curious, reflection, tags)
+    VALUES ('delete', old.id, old.title, old.learned, old.hard, old.curious, old.reflection, old.tags);
+END;
+CREATE TRIGGER til_posts_search_update AFTER UPDATE OF title, learned, hard, curious, reflection, tags ON til_posts
+BEGIN
+    INSERT INTO til_search (til_search, rowid, title, learned, hard, curious, reflection, tags)
+    VALUES ('delete', old.id, old.title, old.learned, old.hard, old.curious, old.reflection, old.tags);
+    INSERT INTO til_search (rowid, title, learned, hard, curious, reflection, tags)
+    VALUES (new.id, new.title, new.learned, new.hard, new.curious, new.reflection, new.tags);
+END;
+
+-- A member's choices in a guild.
+CREATE TABLE til_members (
+    guild_id        INTEGER NOT NULL,
+    user_id         INTEGER NOT NULL,
+    quiz_opt_out    INTEGER NOT NULL DEFAULT 0 CHECK (quiz_opt_out IN (0, 1)),    -- no quiz questions from my TILs
+    reminder_dm     INTEGER NOT NULL DEFAULT 0 CHECK (reminder_dm IN (0, 1)),     -- remind me by DM
+    thread_id       INTEGER,                                                      -- thread-per-member mode
+    updated_at      TEXT    NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+);
+
+-- Claims for the guild-wide jobs that must run once: a reminder per local day, a digest per week.
+CREATE TABLE til_runs (
+    guild_id    INTEGER NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('reminder', 'digest')),
+    period      TEXT    NOT NULL,               -- the local date (reminder) or the week's Monday (digest)
+    status      TEXT    NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    claimed_at  TEXT    NOT NULL,
+    message_id  INTEGER,
+    PRIMARY KEY (guild_id, kind, period)
+);
+
+-- Quiz questions generated from TILs: which post each came from, so an author's opt-out or deletion reaches them.
+CREATE TABLE til_questions (
+    id          INTEGER PRIMARY KEY,
+    guild_id    INTEGER NOT NULL,
+    post_id     INTEGER NOT NULL REFERENCES til_posts (id) ON DELETE CASCADE,
+    language    TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,               -- the question as JSON, validated like a bank question
+    created_at  TEXT    NOT NULL,
+    used_at     TEXT                            -- when a daily quiz asked it
+);
+CREATE INDEX til_questions_unused ON til_questions (guild_id, used_at, created_at);
