@@ -1,5 +1,6 @@
 -- TIL posts: what members learned each day, where the post was published, full-text search over it, and the
--- per-guild settings of the TIL home channel, reminders and the weekly digest.
+-- per-guild settings of the TIL home channel, reminders and the weekly digest. Local days use the member's
+-- time zone (user_settings.timezone), else the guild's (guild_settings.timezone).
 
 CREATE TABLE til_settings (
     guild_id             INTEGER PRIMARY KEY,
@@ -13,7 +14,6 @@ CREATE TABLE til_settings (
     digest_time          TEXT,
     digest_channel_id    INTEGER,
     digest_next_at       TEXT,                   -- UTC
-    timezone             TEXT    NOT NULL DEFAULT 'Asia/Seoul',
     updated_at           TEXT    NOT NULL
 );
 
