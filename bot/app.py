@@ -24,6 +24,7 @@ from bot.services.admission import AdmissionGate
 from bot.services.daily import DailyQuizService
 from bot.services.explain import ExplainService
 from bot.services.language import LanguageService
+from bot.services.mydata import MyDataService
 from bot.services.quiz.bank import load_builtin_banks
 from bot.services.quiz.catalog import QuestionCatalog
 from bot.services.quiz.generate import QuestionGenerator
@@ -31,6 +32,11 @@ from bot.services.quiz.review import ReviewService
 from bot.services.quiz.sessions import QuizSessionService
 from bot.services.quiz.stats import QuizStatsService
 from bot.services.quizmasters import QuizmasterService
+from bot.services.til.digest import TilDigestService
+from bot.services.til.feedback import TilFeedbackService
+from bot.services.til.posts import TilService
+from bot.services.til.questions import TilQuestionBank, TilQuestionService
+from bot.services.til.schedule import TilScheduleService
 from bot.services.usage import UsageService
 from bot.storage import (
     BotStateRepository,
@@ -38,7 +44,11 @@ from bot.storage import (
     DailyRepository,
     Database,
     GuildSettingsRepository,
+    MyDataRepository,
     QuizRepository,
+    TilQuestionRepository,
+    TilRepository,
+    TilScheduleRepository,
     UsageRepository,
 )
 from bot.streaming.pacing import EditScheduler, MonotonicClock
@@ -66,6 +76,13 @@ class Services:
     quizmasters: QuizmasterService
     daily_repo: DailyRepository
     daily: DailyQuizService
+    til: TilService
+    til_questions: TilQuestionService | None
+    til_feedback: TilFeedbackService | None
+    til_digest: TilDigestService
+    til_schedule_repo: TilScheduleRepository
+    til_schedule_service: TilScheduleService
+    mydata: MyDataService
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.runner.close)
@@ -90,11 +107,19 @@ async def build_services(
         clock=time.monotonic,
     )
     runner = ChainRunner()
+    chains = ChainFactory(chat_model, prompts) if chat_model is not None else None
+    til_question_repo = TilQuestionRepository(db)
+    til_questions = TilQuestionService(til_question_repo, chains, runner, clock.now) if chains is not None else None
     quiz_repo = QuizRepository(db)
-    quiz_catalog = QuestionCatalog(quiz_repo, load_builtin_banks(), now=clock.now)
+    quiz_catalog = QuestionCatalog(
+        quiz_repo, load_builtin_banks(), now=clock.now, sources=[TilQuestionBank(til_question_repo)]
+    )
     quiz_review = ReviewService(quiz_repo, quiz_catalog, now=clock.now)
     quiz_sessions = QuizSessionService(quiz_repo, quiz_catalog, quiz_review, now=clock.now)
     daily_repo = DailyRepository(db)
+    til_schedule_repo = TilScheduleRepository(db)
+    explain = ExplainService(chains, usage, ConversationRepository(db), gate, catalog, runner)
+    til = TilService(TilRepository(db), now=clock.now)
     return Services(
         settings=settings,
         db=db,
@@ -102,14 +127,7 @@ async def build_services(
         languages=LanguageService(guild_settings, catalog),
         bot_state=BotStateRepository(db),
         usage=usage,
-        explain=ExplainService(
-            ChainFactory(chat_model, prompts) if chat_model is not None else None,
-            usage,
-            ConversationRepository(db),
-            gate,
-            catalog,
-            runner,
-        ),
+        explain=explain,
         edits=EditScheduler(MonotonicClock()),
         streams=StreamRegistry(),
         runner=runner,
@@ -127,5 +145,13 @@ async def build_services(
             quiz_sessions,
             clock,
             grace=timedelta(minutes=settings.daily_grace_minutes),
+            til_questions=til_questions,
         ),
+        til=til,
+        til_questions=til_questions,
+        til_feedback=TilFeedbackService(explain, chains) if chains is not None else None,
+        til_digest=TilDigestService(chains, runner, til),
+        til_schedule_repo=til_schedule_repo,
+        til_schedule_service=TilScheduleService(til_schedule_repo, clock),
+        mydata=MyDataService(MyDataRepository(db), now=clock.now),
     )

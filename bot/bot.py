@@ -20,7 +20,7 @@ from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.help", "cogs.settings", "cogs.explain", "cogs.usage", "cogs.quiz")
+EXTENSIONS = ("cogs.help", "cogs.settings", "cogs.explain", "cogs.usage", "cogs.quiz", "cogs.til", "cogs.mydata")
 GC_YOUNG_THRESHOLD = 50_000
 # At shutdown, streams in progress get this long to show their final "interrupted" state.
 SHUTDOWN_GRACE_S = 5.0

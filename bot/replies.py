@@ -14,6 +14,7 @@ import aiohttp
 import discord
 
 from bot.llm.failures import failure_key
+from bot.services.admission import Ticket
 from bot.services.explain import Generation
 from bot.streaming.engine import (
     Notices,
@@ -201,3 +202,16 @@ async def stream_generation(
     if result.outcome is Outcome.FAILED:
         log.warning("stream %s failed after %d chars: %r", stream_id, len(result.text), result.error)
     return result
+
+
+async def stream_in_turn(
+    services: Services, ticket: Ticket, sink: ReplySink, generation: Generation, *, stream_id: int, language: str
+) -> StreamResult:
+    """Waits for the member's turn at the model (showing the queue position meanwhile), then streams the answer."""
+    if ticket.position:
+        queued = services.languages.text(language, "explain.queued", position=ticket.position)
+        await show_before_stream(services, sink, stream_id, queued)
+    async with ticket:
+        return await stream_generation(
+            services, generation, sink, stream_id=stream_id, owner_id=ticket.user_id, language=language
+        )

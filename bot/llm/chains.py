@@ -55,3 +55,23 @@ class ChainFactory:
     def conversation(self, language: str) -> Runnable[dict[str, Any], str]:
         """{history} (messages), {question} -> the next answer of a DM conversation."""
         return self._chat_prompt("dm", language, history=True) | self.model | StrOutputParser()
+
+    def til_feedback(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{title}, {date}, {tags}, {learned}, {hard}, {curious}, {reflection} -> a short review of a TIL."""
+        return self._chat_prompt("til_feedback", language) | self.model | StrOutputParser()
+
+    def til_quiz(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{title}, {tags}, {learned}, {hard}, {max_choice_chars} -> one quiz question about a TIL, as JSON text.
+
+        No system prompt: the shared one asks for Markdown, and this answer must be bare JSON.
+        """
+        template = self.prompts.get("til_quiz", language).template
+        return ChatPromptTemplate.from_messages([("human", template)]) | self.model | StrOutputParser()
+
+    def til_digest_member(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{posts} -> one member's week of TILs in 2-3 lines."""
+        return self._chat_prompt("til_digest_member", language) | self.model | StrOutputParser()
+
+    def til_digest(self, language: str) -> Runnable[dict[str, Any], str]:
+        """{week}, {summaries} -> the group's "what we learned this week" post."""
+        return self._chat_prompt("til_digest", language) | self.model | StrOutputParser()

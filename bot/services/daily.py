@@ -129,6 +129,16 @@ class DailyReveal:
     """Daily streak of each member who answered, counting this post."""
 
 
+class TilQuestionSource(Protocol):
+    """Questions written from the guild's own TIL posts (bot.services.til.questions), asked before bank ones."""
+
+    async def next_question(self, guild_id: int, language: str, avoid: set[str]) -> Question | None:
+        """A question not asked yet whose `bank:id` is not in `avoid`, or None."""
+
+    async def mark_used(self, question: Question) -> None:
+        """Called once the question is claimed for a post; ignores questions that are not its own."""
+
+
 class DailyPublisher(Protocol):
     async def post(self, message: DailyMessage) -> int:
         """Sends the question; returns the message id. Raises a `DeliveryFailed`."""
@@ -217,6 +227,7 @@ class DailyQuizService:
         *,
         grace: timedelta,
         rng: random.Random | None = None,
+        til_questions: TilQuestionSource | None = None,
     ) -> None:
         self._repo = repo
         self._catalog = catalog
@@ -224,6 +235,7 @@ class DailyQuizService:
         self._clock = clock
         self.grace = grace
         self._rng = rng or random.Random()
+        self._til_questions = til_questions
 
     async def setup(
         self,
@@ -339,27 +351,54 @@ class DailyQuizService:
         return pool
 
     async def choose_question(self, schedule: ScheduleRow, language: str, now: datetime) -> Question | None:
-        """A question from the schedule's topics (all the guild's topics if none) not asked as a daily question
-        within `no_repeat_days`; when every one was, the one asked longest ago."""
-        topics = schedule.topics or await self._catalog.topic_names(schedule.guild_id)
-        pool = await self._pool(schedule.guild_id, topics, language)
-        if not pool:
-            return None
+        """A question from the guild's recent TIL posts, when there is one not asked yet; else one from the
+        schedule's topics (all the guild's topics if none) not asked as a daily question within `no_repeat_days`;
+        when every one was, the one asked longest ago."""
         history = await self._repo.daily_question_history(schedule.guild_id, now - timedelta(days=MAX_NO_REPEAT_DAYS))
         last_asked: dict[str, datetime] = {}
         for key, asked_at in history:
             # The same question in the other language counts as asked: compare bank and id.
             last_asked.setdefault(key.rsplit(":", 1)[0], asked_at)
+        window_start = now - timedelta(days=schedule.no_repeat_days)
+        til_question = await self._til_question(schedule.guild_id, language, last_asked, window_start)
+        if til_question is not None:
+            return til_question
+        topics = schedule.topics or await self._catalog.topic_names(schedule.guild_id)
+        pool = await self._pool(schedule.guild_id, topics, language)
+        if not pool:
+            return None
 
         def asked(question: Question) -> datetime:
             return last_asked.get(f"{question.bank}:{question.id}", datetime.min.replace(tzinfo=UTC))
 
-        window_start = now - timedelta(days=schedule.no_repeat_days)
         fresh = [question for question in pool if asked(question) < window_start]
         if fresh:
             return self._rng.choice(fresh)
         # Everything was asked within the window: better the one asked longest ago than no question at all.
         return min(pool, key=asked)
+
+    async def _til_question(
+        self, guild_id: int, language: str, last_asked: dict[str, datetime], window_start: datetime
+    ) -> Question | None:
+        if self._til_questions is None:
+            return None
+        recent = {key for key, asked_at in last_asked.items() if asked_at >= window_start}
+        try:
+            return await self._til_questions.next_question(guild_id, language, recent)
+        except Exception:
+            # The banks still have a question for today: a fault on the TIL side must not cost the daily post.
+            log.exception("daily quiz of guild %s: choosing a TIL question failed; asking a bank question", guild_id)
+            return None
+
+    async def _asked(self, question: Question) -> None:
+        """Tells the TIL source its question went out (only after the claim committed: a lost race asks nothing)."""
+        if self._til_questions is None:
+            return
+        try:
+            await self._til_questions.mark_used(question)
+        except Exception:
+            # The post is claimed; an unmarked question is still kept from repeating by the daily history.
+            log.exception("daily quiz: marking question %s as asked failed", question.key)
 
     # claims
 
@@ -408,6 +447,7 @@ class DailyQuizService:
             if post_id is None:
                 return Claim()  # this local day already had its post (the time was changed after it went out)
             await self._open_session(tx, schedule, question, post_id, now)
+        await self._asked(question)
         return Claim(post_id)
 
     async def claim_now(self, guild_id: int, language: str) -> int:
@@ -425,6 +465,7 @@ class DailyQuizService:
             )  # fmt: skip
             assert post_id is not None  # manual posts have no unique day
             await self._open_session(tx, schedule, question, post_id, now)
+        await self._asked(question)
         return post_id
 
     async def _open_session(

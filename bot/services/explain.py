@@ -140,7 +140,7 @@ class ExplainService:
 
     def explain(self, ticket: Ticket, guild_id: int | None, language: str, topic: str, how: str) -> Generation:
         chain = self._require_chains().explain(language)
-        return self._metered(ticket, guild_id, chain, {"topic": topic, "how": how})
+        return self.metered(ticket, guild_id, chain, {"topic": topic, "how": how})
 
     def explain_aspects(
         self, ticket: Ticket, guild_id: int | None, language: str, topic: str, how: str, aspects: Sequence[str]
@@ -187,7 +187,7 @@ class ExplainService:
 
     def explain_message(self, ticket: Ticket, guild_id: int | None, language: str, content: str) -> Generation:
         chain = self._require_chains().explain_message(language)
-        return self._metered(ticket, guild_id, chain, {"message": content})
+        return self.metered(ticket, guild_id, chain, {"message": content})
 
     def explain_quiz_question(
         self, ticket: Ticket, guild_id: int | None, language: str, question: Question
@@ -211,7 +211,7 @@ class ExplainService:
                 while len(self._quiz_explanations) > QUIZ_EXPLANATIONS_KEPT:
                     self._quiz_explanations.popitem(last=False)
 
-        return self._metered(ticket, guild_id, chain, inputs, then=remember)
+        return self.metered(ticket, guild_id, chain, inputs, then=remember)
 
     def cached_quiz_explanation(self, question: Question, language: str) -> str | None:
         text = self._quiz_explanations.get((question.key, language))
@@ -243,7 +243,7 @@ class ExplainService:
     async def forget_conversation(self, user_id: int) -> int:
         return await self._conversations.clear(user_id)
 
-    def _metered(
+    def metered(
         self,
         ticket: Ticket,
         guild_id: int | None,
@@ -252,6 +252,7 @@ class ExplainService:
         *,
         then: Settle | None = None,
     ) -> Generation:
+        """Streams any text chain for an admitted request; settling records its usage (then calls `then`)."""
         meter = GenerationMeter()
         stream = self._runner.iterate(lambda: chain.astream(inputs, config=RunnableConfig(callbacks=[meter])))
         return Generation(stream, meter, ticket, self._usage_recorder(guild_id, ticket, meter, then))

@@ -2,6 +2,7 @@
 
 from bot.storage.daily import DailyRepository, DailyTransaction, DueReveal, PostRow, ScheduleRow
 from bot.storage.database import Database, Migration, bundled_migrations
+from bot.storage.mydata import MyDataRepository
 from bot.storage.quiz import (
     AnswerRow,
     AnswerTotals,
@@ -27,6 +28,9 @@ from bot.storage.repositories import (
     UsageRepository,
     UsageTotals,
 )
+from bot.storage.til import SearchQuery, SettingsRow, TilRepository
+from bot.storage.til_questions import NewTilQuestion, QuizSourcePost, TilQuestionRepository, TilQuestionRow
+from bot.storage.til_schedule import TilJob, TilJobSettings, TilRunRow, TilScheduleRepository, TilScheduleTransaction
 
 __all__ = [
     "AnswerRow",
@@ -44,15 +48,28 @@ __all__ = [
     "GuildBankRow",
     "GuildSettingsRepository",
     "Migration",
+    "MyDataRepository",
     "NewSession",
+    "NewTilQuestion",
     "PostRow",
     "QuizRepository",
+    "QuizSourcePost",
     "QuizTransaction",
     "ScheduleRow",
+    "SearchQuery",
     "SessionRow",
+    "SettingsRow",
     "SlotAnswer",
     "SlotRow",
     "StoredQuestion",
+    "TilJob",
+    "TilJobSettings",
+    "TilQuestionRepository",
+    "TilQuestionRow",
+    "TilRepository",
+    "TilRunRow",
+    "TilScheduleRepository",
+    "TilScheduleTransaction",
     "TopicCount",
     "TopicTotals",
     "UsageRepository",

@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.bot import StudyBuddy
 from bot.errors import UserFacingError
 from bot.i18n import language_of_text
-from bot.replies import ChannelSink, InteractionSink, show_before_stream, stream_generation
+from bot.replies import ChannelSink, InteractionSink, stream_in_turn
 from bot.services.admission import Ticket
 from bot.services.explain import ASPECTS, Generation
 from bot.streaming.engine import ReplySink
@@ -119,13 +119,7 @@ class Explain(commands.Cog):
         self, ticket: Ticket, sink: ReplySink, generation: Generation, *, stream_id: int, language: str
     ) -> None:
         """Waits for the user's turn (showing the queue position meanwhile), then streams the answer."""
-        if ticket.position:
-            queued = self._text(language, "explain.queued", position=ticket.position)
-            await show_before_stream(self.bot.services, sink, stream_id, queued)
-        async with ticket:
-            await stream_generation(
-                self.bot.services, generation, sink, stream_id=stream_id, owner_id=ticket.user_id, language=language
-            )
+        await stream_in_turn(self.bot.services, ticket, sink, generation, stream_id=stream_id, language=language)
 
     async def explain_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Explains any message's text to the member who asked, privately."""

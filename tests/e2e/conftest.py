@@ -104,6 +104,8 @@ class Running:
 
 
 BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[Running]]
+SCHEDULERS = 2
+"""Timers that always wait on the clock while the bot runs: the daily quiz's and the TIL scheduler."""
 
 
 def settings_for(tmp_path: Path, fake: FakeDiscord, llm: FakeOpenAI | None, **overrides: Any) -> Settings:

@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 from bot.services.daily import DailyScheduler
-from tests.e2e.conftest import BotFactory, Running
+from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
 from tests.e2e.test_quiz import choice_bank, click, correct_choice, revealed, session_of
 from tests.fakes.discord import FakeChannel, FakeMessage, FakeUser
 
@@ -53,7 +53,7 @@ def scheduler(running: Running) -> DailyScheduler:
 async def scheduler_asleep(running: Running) -> None:
     """Waits until the daily scheduler (and any other timer) waits on the clock."""
     async with asyncio.timeout(10):
-        await running.clock.wait_for_sleepers(1)
+        await running.clock.wait_for_sleepers(SCHEDULERS)
 
 
 async def advance(running: Running, delta: timedelta) -> None:

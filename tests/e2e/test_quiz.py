@@ -7,7 +7,7 @@ import copy
 import re
 from datetime import timedelta
 
-from tests.e2e.conftest import BotFactory, Running
+from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
 from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.openai_script import Reply
 
@@ -88,7 +88,7 @@ def message_position(message: FakeMessage) -> int:
 async def next_question_after_reading(running: Running) -> None:
     """The quiz pauses after a reveal so the explanation can be read; move time past that pause."""
     async with asyncio.timeout(10):
-        await running.clock.wait_for_sleepers(2)  # the quiz timer, and the daily scheduler that always waits
+        await running.clock.wait_for_sleepers(SCHEDULERS + 1)  # the quiz timer, and the schedulers that always wait
     running.clock.advance(timedelta(seconds=5))
 
 

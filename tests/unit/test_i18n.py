@@ -1,3 +1,7 @@
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.i18n import Catalog, language_for, placeholders
@@ -29,6 +33,29 @@ def test_discord_locale_enum_is_understood() -> None:
 
     assert language_for(discord.Locale.korean) == "ko"
     assert language_for(discord.Locale.american_english) == "en"
+
+
+def _literal_keys(namespaces: set[str]) -> dict[str, list[str]]:
+    """Every string literal in bot/ and cogs/ shaped like a catalog key of a known namespace -> where it is."""
+    found: dict[str, list[str]] = {}
+    shape = re.compile(r"^([a-z_]+)\.[a-z0-9_]*[a-z0-9](\.[a-z0-9_]+)*$")  # f-string stems end in "_"
+    root = Path(__file__).resolve().parents[2]
+    for folder in ("bot", "cogs"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    match = shape.match(node.value)
+                    if match and match[1] in namespaces:
+                        found.setdefault(node.value, []).append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_every_message_key_in_the_code_is_in_the_catalog(catalog: Catalog) -> None:
+    """A key missing from the catalog shows up only when a member hits that error: find it here instead."""
+    keys = catalog.keys("en")
+    namespaces = {key.split(".", 1)[0] for key in keys}
+    missing = {key: places for key, places in _literal_keys(namespaces).items() if key not in keys}
+    assert not missing
 
 
 def test_text_formats_parameters_and_rejects_unknown_keys(catalog: Catalog) -> None:

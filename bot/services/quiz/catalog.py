@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -162,13 +162,28 @@ def _ordered_ids(questions: Sequence[Question]) -> list[tuple[str, str]]:
     return list(seen)
 
 
+class QuestionSource(Protocol):
+    """Questions a guild has outside its banks (those written from its TIL posts), found again by key: a review
+    card or an answer refers to them like to any other question."""
+
+    def owns(self, guild_id: int, bank_id: str) -> bool: ...
+
+    async def question(self, guild_id: int, bank_id: str, question_id: str, language: str) -> Question | None: ...
+
+
 class QuestionCatalog:
     def __init__(
-        self, repo: QuizRepository, builtin: Sequence[Bank], now: Callable[[], datetime] | None = None
+        self,
+        repo: QuizRepository,
+        builtin: Sequence[Bank],
+        now: Callable[[], datetime] | None = None,
+        *,
+        sources: Sequence[QuestionSource] = (),
     ) -> None:
         self._repo = repo
         self._builtin = {bank.id: bank for bank in builtin}
         self._now = now or (lambda: datetime.now(UTC))
+        self._sources = tuple(sources)
 
     def is_builtin(self, bank_id: str) -> bool:
         return bank_id in self._builtin
@@ -232,6 +247,9 @@ class QuestionCatalog:
             return self._builtin[bank_id].question(question_id, language)
         if guild_id is None:
             return None
+        source = next((source for source in self._sources if source.owns(guild_id, bank_id)), None)
+        if source is not None:
+            return await source.question(guild_id, bank_id, question_id, language)
         row = await self._repo.guild_question(guild_id, bank_id, question_id, language)
         return None if row is None else question_from_json(row.payload)
 

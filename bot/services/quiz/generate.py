@@ -139,12 +139,12 @@ class QuestionGenerator:
         ]
         chain = self.chain(language)
         meter = GenerationMeter()
-        documents = _QuestionDocuments(guild_bank_id, filed_under, language)
+        documents = QuestionDocuments(guild_bank_id, filed_under, language)
 
         found: dict[int, Question] = {}
         failures: list[Exception] = []
         unusable: list[int] = []
-        for index, output in enumerate(await self._ask(chain, inputs, meter)):
+        for index, output in enumerate(await ask_all(self._runner, chain, inputs, meter, self.max_concurrency)):
             if isinstance(output, Exception):
                 # The client has already retried what is worth retrying (rate limits, 5xx, timeouts).
                 failures.append(output)
@@ -155,7 +155,9 @@ class QuestionGenerator:
 
         dropped = len(failures)
         if unusable:
-            retry_outputs = await self._ask(chain, [inputs[index] for index in unusable], meter)
+            retry_outputs = await ask_all(
+                self._runner, chain, [inputs[index] for index in unusable], meter, self.max_concurrency
+            )
             for index, output in zip(unusable, retry_outputs, strict=True):
                 if isinstance(output, Exception):
                     failures.append(output)
@@ -187,21 +189,27 @@ class QuestionGenerator:
             output_tokens=meter.output_tokens,
         )
 
-    async def _ask(
-        self, chain: Runnable[dict[str, Any], str], inputs: list[dict[str, Any]], meter: GenerationMeter
-    ) -> Sequence[str | Exception]:
-        """One `abatch` on the worker loop; a failed call comes back as its exception, in its place."""
-        config = RunnableConfig(callbacks=[meter], max_concurrency=self.max_concurrency)
 
-        async def produce() -> AsyncIterator[Sequence[str | Exception]]:
-            # With return_exceptions, a failed call comes back in its place (langchain-core types it as the output).
-            yield await chain.abatch(inputs, config=config, return_exceptions=True)
+async def ask_all(
+    runner: ChainRunner,
+    chain: Runnable[dict[str, Any], str],
+    inputs: list[dict[str, Any]],
+    meter: GenerationMeter,
+    max_concurrency: int,
+) -> Sequence[str | Exception]:
+    """One `abatch` on the worker loop, at most `max_concurrency` calls at once; a failed call comes back as its
+    exception, in its place."""
+    config = RunnableConfig(callbacks=[meter], max_concurrency=max_concurrency)
 
-        [outputs] = [batch async for batch in self._runner.iterate(produce)]
-        return outputs
+    async def produce() -> AsyncIterator[Sequence[str | Exception]]:
+        # With return_exceptions, a failed call comes back in its place (langchain-core types it as the output).
+        yield await chain.abatch(inputs, config=config, return_exceptions=True)
+
+    [outputs] = [batch async for batch in runner.iterate(produce)]
+    return outputs
 
 
-class _QuestionDocuments:
+class QuestionDocuments:
     """Turns model answers into questions through a one-question bank, so import rules apply unchanged."""
 
     def __init__(self, bank_id: str, topic: str, language: str) -> None:

@@ -88,11 +88,13 @@ def default_title(day: date) -> str:
 
 
 def _clean_text(text: str | None) -> str:
-    cleaned = _INVISIBLE.sub("", text or "").replace("\r\n", "\n").strip()
-    # An unclosed code fence would swallow the rest of the embed's text into one code block.
-    if cleaned.count(_FENCE) % 2:
-        cleaned += f"\n{_FENCE}"
-    return cleaned
+    return _INVISIBLE.sub("", text or "").replace("\r\n", "\n").strip()
+
+
+def _close_fences(text: str) -> str:
+    # An unclosed code fence would swallow the rest of the embed's text into one code block. The limits leave
+    # room for the closing fence, so it is added after they are checked: the member is held to what they typed.
+    return f"{text}\n{_FENCE}" if text.count(_FENCE) % 2 else text
 
 
 def parse_tags(text: str | None) -> tuple[str, ...]:
@@ -139,6 +141,7 @@ def clean_draft(
     for section, value in values.items():
         if len(value) > LIMITS[section]:
             raise InvalidInput(f"til.too_long_{section.value}", limit=LIMITS[section], length=len(value))
+    values = {section: _close_fences(value) for section, value in values.items()}
     return TilDraft(
         title=values[Section.TITLE],
         learned=values[Section.LEARNED],

@@ -41,24 +41,33 @@ CREATE INDEX til_posts_by_day ON til_posts (guild_id, local_date);
 
 -- Full-text search: the trigram tokenizer matches any substring of three or more characters, which is what
 -- Korean needs (no spaces between a noun and its particle: "인스턴스를" must match "인스턴스").
+-- Each column is indexed with two newlines after it, so every character of the text starts a trigram: a one-
+-- or two-character search term is then found through the trigrams it starts (til_search_vocab), even at the end
+-- of a column, instead of by reading every post. Because of those newlines the index is not a copy of the content
+-- table: do not run the FTS5 'rebuild' command on it.
 CREATE VIRTUAL TABLE til_search USING fts5(
     title, learned, hard, curious, reflection, tags,
     content = 'til_posts', content_rowid = 'id', tokenize = 'trigram'
 );
+CREATE VIRTUAL TABLE til_search_vocab USING fts5vocab(til_search, 'row');
 CREATE TRIGGER til_posts_search_insert AFTER INSERT ON til_posts BEGIN
     INSERT INTO til_search (rowid, title, learned, hard, curious, reflection, tags)
-    VALUES (new.id, new.title, new.learned, new.hard, new.curious, new.reflection, new.tags);
+    VALUES (new.id, new.title || char(10, 10), new.learned || char(10, 10), new.hard || char(10, 10),
+            new.curious || char(10, 10), new.reflection || char(10, 10), new.tags || char(10, 10));
 END;
 CREATE TRIGGER til_posts_search_delete AFTER DELETE ON til_posts BEGIN
     INSERT INTO til_search (til_search, rowid, title, learned, hard, curious, reflection, tags)
-    VALUES ('delete', old.id, old.title, old.learned, old.hard, old.curious, old.reflection, old.tags);
+    VALUES ('delete', old.id, old.title || char(10, 10), old.learned || char(10, 10), old.hard || char(10, 10),
+            old.curious || char(10, 10), old.reflection || char(10, 10), old.tags || char(10, 10));
 END;
 CREATE TRIGGER til_posts_search_update AFTER UPDATE OF title, learned, hard, curious, reflection, tags ON til_posts
 BEGIN
     INSERT INTO til_search (til_search, rowid, title, learned, hard, curious, reflection, tags)
-    VALUES ('delete', old.id, old.title, old.learned, old.hard, old.curious, old.reflection, old.tags);
+    VALUES ('delete', old.id, old.title || char(10, 10), old.learned || char(10, 10), old.hard || char(10, 10),
+            old.curious || char(10, 10), old.reflection || char(10, 10), old.tags || char(10, 10));
     INSERT INTO til_search (rowid, title, learned, hard, curious, reflection, tags)
-    VALUES (new.id, new.title, new.learned, new.hard, new.curious, new.reflection, new.tags);
+    VALUES (new.id, new.title || char(10, 10), new.learned || char(10, 10), new.hard || char(10, 10),
+            new.curious || char(10, 10), new.reflection || char(10, 10), new.tags || char(10, 10));
 END;
 
 -- A member's choices in a guild.
@@ -72,16 +81,24 @@ CREATE TABLE til_members (
     PRIMARY KEY (guild_id, user_id)
 );
 
--- Claims for the guild-wide jobs that must run once: a reminder per local day, a digest per week.
+-- Claims for the guild-wide jobs that must run once: a reminder per local day, a digest per week. A pending run
+-- is (re)tried from `retry_at`: the process that claims it holds it until then, so one that dies mid-send costs
+-- one lease, and a retry after a Discord failure waits its backoff.
 CREATE TABLE til_runs (
+    id          INTEGER PRIMARY KEY,
     guild_id    INTEGER NOT NULL,
     kind        TEXT    NOT NULL CHECK (kind IN ('reminder', 'digest')),
     period      TEXT    NOT NULL,               -- the local date (reminder) or the week's Monday (digest)
     status      TEXT    NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    due_at      TEXT    NOT NULL,               -- UTC: the scheduled moment (how late a retry may still go out)
     claimed_at  TEXT    NOT NULL,
+    retry_at    TEXT,                           -- UTC; NULL once done or failed
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    failure     TEXT,                           -- the last fault ("unavailable", "channel_missing", ...)
     message_id  INTEGER,
-    PRIMARY KEY (guild_id, kind, period)
+    UNIQUE (guild_id, kind, period)
 );
+CREATE INDEX til_runs_pending ON til_runs (status, retry_at);
 
 -- Quiz questions generated from TILs: which post each came from, so an author's opt-out or deletion reaches them.
 CREATE TABLE til_questions (
@@ -94,3 +111,15 @@ CREATE TABLE til_questions (
     used_at     TEXT                            -- when a daily quiz asked it
 );
 CREATE INDEX til_questions_unused ON til_questions (guild_id, used_at, created_at);
+
+-- An author who opts out of TIL quizzes takes back the questions from their posts that were not asked yet, however
+-- the choice is written (a new member row or a change to an existing one). Asked ones stay in the quiz history.
+CREATE TRIGGER til_members_opt_out_insert AFTER INSERT ON til_members WHEN new.quiz_opt_out = 1 BEGIN
+    DELETE FROM til_questions WHERE used_at IS NULL
+        AND post_id IN (SELECT id FROM til_posts WHERE guild_id = new.guild_id AND author_id = new.user_id);
+END;
+CREATE TRIGGER til_members_opt_out_update AFTER UPDATE OF quiz_opt_out ON til_members WHEN new.quiz_opt_out = 1
+BEGIN
+    DELETE FROM til_questions WHERE used_at IS NULL
+        AND post_id IN (SELECT id FROM til_posts WHERE guild_id = new.guild_id AND author_id = new.user_id);
+END;

@@ -302,7 +302,8 @@ class FakeDiscord:
     async def submit_modal(
         self, user: FakeUser, opened_by: FakeInteraction, values: Mapping[str, str], *, locale: str | None = None
     ) -> FakeInteraction:
-        """Fill the modal the bot answered ``opened_by`` with; fields by custom_id or label."""
+        """Fill the modal the bot answered ``opened_by`` with; fields by custom_id or label (others keep their
+        prefilled ``value``)."""
         modal = opened_by.modal
         if modal is None:
             raise FakeDiscordUsageError(f"interaction {opened_by.id} did not open a modal")
@@ -312,7 +313,8 @@ class FakeDiscord:
             for _, text_input in iter_text_inputs(top):
                 label = text_input.get("label") or top.get("label")
                 key = next((k for k in (text_input["custom_id"], label) if k in values), None)
-                value = values[key] if key is not None else ""
+                # A field the user leaves alone is submitted with the text it was prefilled with, as on Discord.
+                value = values[key] if key is not None else str(text_input.get("value") or "")
                 if key is not None:
                     used.add(key)
                 _check_text_input(text_input, label, value)

@@ -10,6 +10,7 @@ from ._http import (
     BODY,
     CANNOT_MESSAGE_USER,
     MISSING_PERMISSIONS,
+    NON_TEXT_CHANNEL,
     UNKNOWN_CHANNEL,
     UNKNOWN_MESSAGE,
     Body,
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 JSON = dict[str, Any]
 Handler = Any
+MANAGE_CHANNELS = 1 << 4
+MANAGE_THREADS = 1 << 34
+BAD_NAME_LENGTH = "Must be between 1 and 100 in length."
 
 
 class ChannelRoutes:
@@ -34,6 +38,8 @@ class ChannelRoutes:
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
             ("GET", "/channels/{channel_id}", self.get_channel),
+            ("PATCH", "/channels/{channel_id}", self.patch_channel),
+            ("DELETE", "/channels/{channel_id}", self.delete_channel),
             ("GET", "/channels/{channel_id}/messages", self.list_messages),
             ("POST", "/channels/{channel_id}/messages", self.post_message),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message),
@@ -73,6 +79,32 @@ class ChannelRoutes:
         channel = self.channel(request)
         return reply(self.world.channel_payload(channel))
 
+    async def patch_channel(self, request: web.Request) -> web.Response:
+        """Renaming a thread or changing a forum post's tags: its creator or a member with Manage Threads."""
+        channel = self.channel(request)
+        if channel.type not in THREAD_TYPES:
+            raise DiscordError(403, *MISSING_PERMISSIONS)  # channel settings are not modelled
+        bot_id = self.world.bot_user.id
+        if channel.owner_id != bot_id and not self.world.permissions_in(channel, bot_id) & MANAGE_THREADS:
+            raise DiscordError(403, *MISSING_PERMISSIONS)
+        payload: JSON = request[BODY].json or {}
+        if "name" in payload:
+            channel.name = _thread_name(payload)
+        if "applied_tags" in payload:
+            assert channel.parent is not None
+            channel.applied_tag_ids = _forum_tags(channel.parent, payload)
+        self.fake.gateway.dispatch("THREAD_UPDATE", self.world.channel_payload(channel))
+        return reply(self.world.channel_payload(channel))
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        """Deleting a thread needs Manage Threads, any other channel Manage Channels."""
+        channel = self.channel(request)
+        needed = MANAGE_THREADS if channel.type in THREAD_TYPES else MANAGE_CHANNELS
+        if not self.world.permissions_in(channel, self.world.bot_user.id) & needed:
+            raise DiscordError(403, *MISSING_PERMISSIONS)
+        self.fake.delete_channel(channel)
+        return reply(self.world.channel_payload(channel))
+
     async def list_messages(self, request: web.Request) -> web.Response:
         channel = self.channel(request)
         limit = min(int(request.query.get("limit", 50)), 100)
@@ -88,6 +120,8 @@ class ChannelRoutes:
 
     async def post_message(self, request: web.Request) -> web.Response:
         channel = self.channel(request)
+        if channel.type == GUILD_FORUM:  # a forum holds posts (threads), not messages
+            raise DiscordError(400, *NON_TEXT_CHANNEL)
         self.require_send(channel)
         body: Body = request[BODY]
         message = create_message(self.fake, channel, self.world.bot_user.id, body, accepts_nonce=True)
@@ -127,15 +161,7 @@ class ChannelRoutes:
 
     async def _forum_post(self, request: web.Request, forum: FakeChannel, payload: JSON) -> web.Response:
         self.require_send(forum)
-        known = {int(tag["id"]) for tag in forum.available_tags}
-        tags = [int(tag) for tag in payload.get("applied_tags") or []]
-        if any(tag not in known for tag in tags) or len(tags) > 5:
-            raise DiscordError(
-                400,
-                50035,
-                "Invalid Form Body",
-                {"applied_tags": {"_errors": [{"code": "INVALID_TAG", "message": "Invalid tag"}]}},
-            )
+        tags = _forum_tags(forum, payload)
         thread = self._new_thread(forum, payload, thread_type=PUBLIC_THREAD)
         thread.applied_tag_ids = tags
         body: Body = request[BODY]
@@ -160,21 +186,9 @@ class ChannelRoutes:
     def _new_thread(
         self, parent: FakeChannel, payload: JSON, *, thread_type: int, thread_id: int | None = None
     ) -> FakeChannel:
-        name = str(payload.get("name") or "")
-        if not 1 <= len(name) <= 100:
-            raise DiscordError(
-                400,
-                50035,
-                "Invalid Form Body",
-                {
-                    "name": {
-                        "_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 100 in length."}]
-                    }
-                },
-            )
         thread = FakeChannel(
             id=thread_id or self.world.snowflake(),
-            name=name,
+            name=_thread_name(payload),
             type=thread_type if thread_type in THREAD_TYPES else PUBLIC_THREAD,
             guild_id=parent.guild_id,
             parent_id=parent.id,
@@ -191,3 +205,29 @@ class ChannelRoutes:
         if user is None:
             raise DiscordError(400, 50033, "Invalid Recipient(s)")
         return reply(self.world.channel_payload(self.world.dm_channel(user)))
+
+
+def _thread_name(payload: JSON) -> str:
+    name = str(payload.get("name") or "")
+    if not 1 <= len(name) <= 100:
+        raise DiscordError(
+            400,
+            50035,
+            "Invalid Form Body",
+            {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": BAD_NAME_LENGTH}]}},
+        )
+    return name
+
+
+def _forum_tags(forum: FakeChannel, payload: JSON) -> list[int]:
+    """A forum post's tags: at most five, each one of the forum's own."""
+    known = {int(tag["id"]) for tag in forum.available_tags}
+    tags = [int(tag) for tag in payload.get("applied_tags") or []]
+    if any(tag not in known for tag in tags) or len(tags) > 5:
+        raise DiscordError(
+            400,
+            50035,
+            "Invalid Form Body",
+            {"applied_tags": {"_errors": [{"code": "INVALID_TAG", "message": "Invalid tag"}]}},
+        )
+    return tags

@@ -1,0 +1,467 @@
+"""TIL end to end: /til through the real discord.py client against the fake Discord, time moved by hand.
+
+The fake clock starts at 2026-11-25 00:00 UTC, which is 09:00 in Seoul (the default time zone). alice and the
+moderator read Korean, bob English.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from bot.services.til.export import ExportFile, parse_export
+from bot.services.til.model import LIMITS, Section, TilDraft
+from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
+from tests.e2e.test_daily import daily_question
+from tests.e2e.test_daily import set_up as set_up_daily
+from tests.fakes.discord import FakeChannel, FakeMessage, FakeUser
+from tests.fakes.openai_script import Reply, expected_answer
+
+EC2 = "EC2 (Elastic Compute Cloud): AWS에서 제공하는 가상 서버 서비스. 인스턴스를 필요할 때 만들고 종료한다."
+LCEL = "LCEL: prompt | model | StrOutputParser() 로 체인을 만든다. invoke, stream, batch를 쓸 수 있다."
+JUMP = re.compile(r"https://discord\.com/channels/(\d+)/(\d+)/(\d+)")
+
+
+async def set_channel(running: Running, channel: FakeChannel, **options: Any) -> FakeMessage:
+    [reply] = await running.run(running.world.moderator, "til setup", channel=channel, **options)
+    return reply
+
+
+async def post(
+    running: Running, user: FakeUser, values: dict[str, str], *, where: FakeChannel | None = None, **options: Any
+) -> FakeMessage:
+    """`user` opens /til post, fills the form with `values` (by field id) and submits; the bot's answer."""
+    opened = await running.fake.slash(user, where or running.world.study, "til post", **options)
+    assert await opened.wait_acked() == 9  # a modal
+    submitted = await running.fake.submit_modal(user, opened, values)
+    await submitted.wait_acked()
+    [reply] = await submitted.settled(quiet=0.2)
+    return reply
+
+
+def public(running: Running, channel: FakeChannel) -> list[FakeMessage]:
+    return [m for m in running.fake.channel_messages(channel) if not m.ephemeral]
+
+
+def post_id(reply: FakeMessage) -> int:
+    found = re.search(r"#(\d+)", reply.content)
+    assert found, reply.content
+    return int(found[1])
+
+
+def no_pings(message: FakeMessage) -> bool:
+    return message.allowed_mentions is not None and message.allowed_mentions.get("parse") == []
+
+
+async def test_a_til_posted_into_a_text_channel_is_an_embed_that_pings_nobody(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        role = running.fake.add_role(world.guild, "Study")
+        setup = await set_channel(running, world.lounge)
+        opened = await running.fake.slash(world.alice, world.study, "til post", tags="AWS, LangChain")
+        await opened.wait_acked()
+        modal = opened.modal
+        loud = f"@everyone @here <@{world.bob.id}> <@&{role.id}> 봐 주세요"
+        submitted = await running.fake.submit_modal(
+            world.alice,
+            opened,
+            {"learned": EC2, "hard": "AWS 요금 계산", "curious": "LangChain 의 활용", "reflection": loud},
+        )
+        [reply] = await submitted.settled(quiet=0.2)
+        [message] = public(running, world.lounge)
+    assert setup.ephemeral and f"<#{world.lounge.id}>" in setup.content
+    assert modal is not None
+    inputs = {c["custom_id"]: c for row in modal["components"] for c in row["components"]}
+    assert list(inputs) == [section.value for section in Section]
+    assert {key: field["max_length"] for key, field in inputs.items()} == {s.value: n for s, n in LIMITS.items()}
+    assert [key for key, field in inputs.items() if field["required"]] == ["learned"]
+    assert inputs["title"]["placeholder"] == "TIL 2026-11-25"  # 09:00 in Seoul
+    [embed] = message.embeds
+    assert embed["title"] == "TIL 2026-11-25" and embed["description"] == EC2
+    assert embed["author"]["name"] == "alice"
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["😵 어려웠던 내용"] == "AWS 요금 계산" and fields["💬 느낀 점"] == loud
+    assert fields["태그"] == "`#AWS` `#LangChain`"
+    assert "1일 연속" in embed["footer"]["text"]
+    assert message.content == "" and no_pings(message)
+    assert reply.ephemeral and "🔥 연속 기록: 1일" in reply.content
+    assert JUMP.search(reply.content)[3] == str(message.id)  # type: ignore[index]
+
+
+async def test_a_til_posted_into_a_forum_becomes_a_post_with_the_matching_forum_tags(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.til)
+        reply = await post(
+            running, world.bob, {"title": "EC2 and LCEL", "learned": LCEL}, tags="aws, #langchain Python"
+        )
+        [thread] = running.fake.threads(world.til)
+        [starter] = running.fake.channel_messages(thread)
+        stored = await running.bot.services.til.get(world.guild.id, post_id(reply))
+    assert thread.name == "EC2 and LCEL"
+    assert thread.applied_tags == ["AWS", "LangChain"]  # Python is no tag of the forum
+    assert starter.embeds[0]["description"] == LCEL and no_pings(starter)
+    assert stored.tags == ("aws", "langchain", "Python") and stored.thread_id == thread.id
+    assert f"/{thread.id}/{thread.id}" in reply.content and "Your streak: 1 day" in reply.content
+
+
+async def test_a_til_at_every_limit_with_an_open_code_fence_still_fits_one_message(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        fence = "```python\nprint('EC2')\n"
+        values = {section.value: "가" * LIMITS[section] for section in Section}
+        # Closing the fence adds "\n```": the stored text is then exactly at the limit.
+        values["learned"] = fence + "나" * (LIMITS[Section.LEARNED] - len(fence) - 4)
+        reply = await post(running, world.alice, values, tags="AWS, LangChain, ADsP, Docker, Kubernetes")
+        [message] = public(running, world.lounge)
+        [shown] = await running.run(world.bob, "til show", id=post_id(reply))
+    [embed] = message.embeds
+    assert embed["description"].endswith("```") and embed["description"].count("```") == 2
+    assert len(embed["fields"]) == 4 and "🔥" in reply.content
+    assert shown.ephemeral and shown.content == JUMP.search(reply.content)[0]  # type: ignore[index]
+    assert shown.embeds[0]["title"] == "가" * LIMITS[Section.TITLE]
+
+
+async def test_bad_input_is_explained_and_nothing_is_saved(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        blank = await post(running, world.alice, {"learned": "   \n\t  ", "hard": "EBS 스냅샷"})
+        invisible = await post(running, world.bob, {"learned": "\u200b\u200d\ufeff"})
+        [too_many] = await running.run(world.alice, "til post", tags="a, b, c, d, e, f")
+        [too_long] = await running.run(world.bob, "til post", tags="x" * 21)
+        stored = await running.bot.services.til.list_posts(world.guild.id, None)
+        reopened = await running.fake.click(world.alice, blank, "양식 다시 열기 (쓴 내용은 그대로)")
+        assert await reopened.wait_acked() == 9
+        kept = {c["custom_id"]: c.get("value") for row in reopened.modal["components"] for c in row["components"]}  # type: ignore[index]
+        fixed = await running.fake.submit_modal(world.alice, reopened, {"learned": EC2})
+        [posted] = await fixed.settled(quiet=0.2)
+        [message] = public(running, world.lounge)
+    assert blank.ephemeral and "배운 것" in blank.content and "비워 둘 수 없어요" in blank.content
+    assert "What I learned" in invisible.content
+    assert too_many.ephemeral and "5" in too_many.content
+    assert "20" in too_long.content
+    assert stored.total == 0
+    assert kept["hard"] == "EBS 스냅샷"  # what she wrote was not lost
+    assert "✅" in posted.content and message.embeds[0]["fields"][0]["value"] == "EBS 스냅샷"
+
+
+async def test_editing_changes_the_post_in_place_and_only_its_author_may(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.til)
+        til_id = post_id(await post(running, world.alice, {"title": "EC2", "learned": EC2}, tags="AWS"))
+        [refused] = await running.run(world.bob, "til edit", id=til_id)
+        opened = await running.fake.slash(world.alice, world.study, "til edit", id=til_id, tags="LangChain")
+        await opened.wait_acked()
+        prefilled = {c["custom_id"]: c.get("value") for row in opened.modal["components"] for c in row["components"]}  # type: ignore[index]
+        submitted = await running.fake.submit_modal(world.alice, opened, {"title": "LCEL", "hard": "파이프"})
+        [edited] = await submitted.settled(quiet=0.2)
+        [thread] = running.fake.threads(world.til)
+        [starter] = running.fake.channel_messages(thread)
+    assert refused.ephemeral and "isn't yours" in refused.content
+    assert prefilled["title"] == "EC2" and prefilled["learned"] == EC2
+    assert "✏️" in edited.content
+    assert thread.name == "LCEL" and thread.applied_tags == ["LangChain"]
+    assert starter.embeds[0]["description"] == EC2 and len(starter.edits) == 1  # left alone: kept as it was
+    assert starter.embeds[0]["fields"][0]["value"] == "파이프"
+
+
+async def test_authors_and_moderators_delete_and_the_published_post_goes_too(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        first = post_id(await post(running, world.alice, {"learned": EC2}))
+        await set_channel(running, world.til)
+        second = post_id(await post(running, world.alice, {"learned": LCEL}))
+        [refused] = await running.run(world.bob, "til delete", id=first)
+        [own] = await running.run(world.alice, "til delete", id=first)
+        [by_moderator] = await running.run(world.moderator, "til delete", id=second)
+        [gone] = await running.run(world.alice, "til show", id=second)
+        left = await running.bot.services.til.list_posts(world.guild.id, None)
+    assert "isn't yours" in refused.content
+    assert f"#{first}" in own.content and f"#{second}" in by_moderator.content
+    assert public(running, world.lounge) == [] and running.fake.threads(world.til) == []
+    assert "없어요" in gone.content and left.total == 0
+
+
+async def seed(running: Running, author: FakeUser, count: int, learned: str, tags: tuple[str, ...] = ()) -> list[int]:
+    til = running.bot.services.til
+    ids = []
+    for number in range(count):
+        draft = TilDraft(title=f"TIL {number}", learned=f"{learned} ({number})", tags=tags)
+        ids.append((await til.create(running.world.guild.id, author.id, draft)).id)
+    return ids
+
+
+def page_footer(message: FakeMessage) -> str:
+    return str(message.embeds[0]["footer"]["text"])
+
+
+async def test_search_finds_korean_inside_words_and_english_and_pages_with_buttons(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await seed(running, world.alice, 7, "EC2 인스턴스를 만들고 종료했다")
+        await seed(running, world.bob, 2, "Prompt templates in LangChain")
+        [korean] = await running.run(world.alice, "til search", query="인스턴스")
+        first_page = copy.deepcopy(korean)  # the buttons edit the message in place
+        click = await running.fake.click(world.alice, korean, 1)  # Next
+        second_page = copy.deepcopy((await click.settled(quiet=0.1))[0])
+        [english] = await running.run(world.bob, "til search", query="langchain")
+        [syntax] = await running.run(world.bob, "til search", query='"AND (*) OR NEAR( -: ^')
+        await running.restart()
+        back = await running.fake.click(world.alice, korean, "이전")
+        [first_again] = await back.settled(quiet=0.1)
+    assert first_page.ephemeral and page_footer(first_page).startswith("1/2")
+    assert len(first_page.embeds[0]["fields"]) == 5 and "**인스턴스**" in first_page.embeds[0]["fields"][0]["value"]
+    assert [label for label, _, disabled in first_page.buttons if disabled] == ["이전"]
+    assert second_page.id == korean.id and page_footer(second_page).startswith("2/2")
+    assert len(second_page.embeds[0]["fields"]) == 2
+    assert page_footer(english).startswith("Page 1/1 · 2") and not english.buttons
+    assert syntax.ephemeral and "Nothing found" in syntax.embeds[0]["description"]
+    assert page_footer(first_again).startswith("1/2")  # the buttons work after a restart
+
+
+async def test_list_pages_through_a_members_tils(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        ids = await seed(running, world.alice, 6, "S3")
+        await seed(running, world.bob, 1, "IAM")
+        [listed] = await running.run(world.bob, "til list", user=world.alice)
+        alices = copy.deepcopy(listed)
+        click = await running.fake.click(world.bob, listed, "Next")
+        [older] = await click.settled(quiet=0.1)
+        [everyone] = await running.run(world.bob, "til list")
+    assert page_footer(alices) == "Page 1/2 · 6 in all"
+    assert f"`#{ids[-1]}`" in alices.embeds[0]["description"] and "(not posted)" in alices.embeds[0]["description"]
+    assert older.embeds[0]["description"].startswith(f"`#{ids[0]}`")
+    assert page_footer(everyone) == "Page 1/2 · 7 in all"
+
+
+async def test_streaks_follow_seoul_midnight_and_break_after_a_missed_day(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        running.clock.advance(timedelta(hours=14, minutes=59))  # 23:59 in Seoul
+        await post(running, world.alice, {"learned": EC2})
+        running.clock.advance(timedelta(minutes=2))  # 00:01 the next day in Seoul, still 2026-11-25 in UTC
+        second = await post(running, world.alice, {"learned": LCEL})
+        again_today = await post(running, world.alice, {"learned": "두 번째 글"})
+        running.clock.advance(timedelta(days=2))  # 2026-11-27 had no TIL
+        [broken] = await running.run(world.alice, "til streak")
+        after_gap = await post(running, world.alice, {"learned": "다시 시작"})
+        [board] = await running.run(world.bob, "til board")
+    titles = [m.embeds[0]["title"] for m in public(running, world.lounge)]
+    assert titles[:2] == ["TIL 2026-11-25", "TIL 2026-11-26"]
+    assert "2일" in second.content and "2일" in again_today.content  # two posts on one day count once
+    fields = {field["name"]: field["value"] for field in broken.embeds[0]["fields"]}
+    assert fields["지금 연속"] == "0일" and fields["최장 연속"] == "2일" and fields["TIL을 쓴 날"] == "2일"
+    [heatmap] = broken.attachments
+    assert heatmap["filename"] == "til-heatmap.png" and heatmap["data"].startswith(b"\x89PNG")
+    assert broken.embeds[0]["image"]["url"] == "attachment://til-heatmap.png"
+    assert "1일" in after_gap.content
+    assert f"<@{world.alice.id}> — 🔥 1 day(s) (best 2)" in board.embeds[0]["description"]
+
+
+async def test_a_lost_channel_keeps_the_til_and_repost_publishes_it_once_fixed(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        nowhere = await post(running, world.alice, {"learned": EC2})
+        await set_channel(running, world.lounge)
+        running.fake.delete_channel(world.lounge)
+        deleted = await post(running, world.bob, {"learned": LCEL})
+        await set_channel(running, world.study)
+        updated = asyncio.ensure_future(running.bot.wait_for("guild_channel_update", timeout=5))
+        running.fake.deny(world.study)
+        await updated
+        forbidden = await post(running, world.alice, {"learned": "권한 없음"})
+        running.fake.allow(world.study)
+        [reposted] = await running.run(world.alice, "til repost", id=post_id(forbidden))
+        [not_hers] = await running.run(world.alice, "til repost", id=post_id(deleted))
+        [by_moderator] = await running.run(world.moderator, "til repost", id=post_id(nowhere))
+        streak = await running.bot.services.til.streak(world.guild.id, world.bob.id)
+    assert "/til setup" in nowhere.content and f"/til repost id:{post_id(nowhere)}" in nowhere.content
+    assert "no longer exists" in deleted.content and streak.current == 1
+    assert "권한" in forbidden.content and "저장했어요" in forbidden.content
+    assert "📤" in reposted.content and "작성자만" in not_hers.content and "📤" in by_moderator.content
+    published = public(running, world.study)
+    assert [m.embeds[0]["description"] for m in published] == ["권한 없음", EC2]
+    assert published[1].embeds[0]["author"]["name"] == "alice"  # reposted by the moderator, still alice's
+
+
+async def test_thread_per_member_keeps_each_members_tils_in_their_own_thread(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge, thread_per_member=True)
+        await post(running, world.alice, {"learned": EC2})
+        await post(running, world.alice, {"learned": LCEL})
+        await post(running, world.bob, {"learned": "IAM"})
+        threads = running.fake.threads(world.lounge)
+        running.fake.delete_channel(threads[0])
+        await post(running, world.alice, {"learned": "새 스레드"})
+        after = running.fake.threads(world.lounge)
+    assert [t.name for t in threads] == ["TIL · alice", "TIL · bob"]
+    assert [m.embeds[0]["description"] for m in running.fake.channel_messages(threads[0])] == [EC2, LCEL]
+    assert [t.name for t in after] == ["TIL · bob", "TIL · alice"]
+    assert [m.embeds[0]["description"] for m in running.fake.channel_messages(after[1])] == ["새 스레드"]
+    assert public(running, world.lounge) == []
+
+
+async def test_export_round_trips_as_json_and_markdown(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        await post(running, world.alice, {"title": "EC2", "learned": EC2, "hard": "요금"}, tags="AWS")
+        await post(running, world.alice, {"title": "LCEL", "learned": LCEL, "reflection": "재밌다"}, tags="LangChain")
+        [as_json] = await running.run(world.bob, "til export", user=world.alice, format="json")
+        [as_markdown] = await running.run(world.alice, "til export")
+        [nothing] = await running.run(world.bob, "til export")
+    drafts = {}
+    for message in (as_json, as_markdown):
+        [attachment] = message.attachments
+        drafts[attachment["filename"].rsplit(".", 1)[1]] = parse_export(
+            ExportFile(attachment["filename"], attachment["data"])
+        )
+    assert as_json.ephemeral and "2" in as_json.content
+    assert set(drafts) == {"json", "zip"}
+    for parsed in drafts.values():
+        assert sorted((d.title, d.learned, d.hard, d.reflection, d.tags) for d in parsed) == [
+            ("EC2", EC2, "요금", "", ("AWS",)),
+            ("LCEL", LCEL, "", "재밌다", ("LangChain",)),
+        ]
+    assert nothing.ephemeral and not nothing.attachments
+
+
+async def test_feedback_on_the_latest_til_is_streamed(studybuddy: BotFactory) -> None:
+    async with studybuddy(token_delay_s=0.01, tokens=30) as running:
+        world = running.world
+        [none_yet] = await running.run(world.alice, "til feedback")
+        await post(running, world.alice, {"learned": EC2, "hard": "Auto Scaling 정책"})
+        [answer] = await running.answer(world.alice, "til feedback")
+        [request] = running.llm.requests
+    assert "/til post" in none_yet.content
+    assert "Auto Scaling 정책" in request.prompt_text and EC2 in request.prompt_text
+    assert answer.ephemeral and answer.content == expected_answer(request.prompt_text, running.llm.tokens)
+    assert len(answer.edits) >= 2  # shown as it was written, not all at once
+    assert no_pings(answer)
+
+
+async def test_feedback_without_a_model_says_so(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        await post(running, running.world.alice, {"learned": EC2})
+        [reply] = await running.run(running.world.alice, "til feedback")
+    assert reply.ephemeral and not reply.attachments and reply.content
+
+
+async def test_members_choose_their_zone_reminders_and_quiz_opt_out(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        til = running.bot.services.til
+        [zone] = await running.run(world.bob, "til timezone", name="America/New_York")
+        [bad_zone] = await running.run(world.bob, "til timezone", name="Mars/Olympus")
+        [remind] = await running.run(world.bob, "til remindme", choice="on")
+        [optout] = await running.run(world.bob, "til quiz_optout", choice="on")
+        [refused] = await running.run(world.alice, "til setup", channel=world.lounge)
+        bob_today = await til.today(world.guild.id, world.bob.id)
+        reminded = await til.reminder_dm_members(world.guild.id)
+        opted_out = await til.quiz_opt_out(world.guild.id, world.bob.id)
+    assert "2026-11-24" in zone.content and bob_today.isoformat() == "2026-11-24"  # 19:00 in New York
+    assert "Mars/Olympus" in bad_zone.content
+    assert remind.ephemeral and reminded == {world.bob.id} and opted_out and optout.ephemeral
+    assert refused.ephemeral and "서버 관리" in refused.content
+
+
+async def scheduler_idle(running: Running, passes: int) -> None:
+    """Waits until the TIL scheduler has made a pass after `passes` and sleeps again (beside the daily one)."""
+    scheduler = running.bot.get_cog("Til").scheduler  # type: ignore[union-attr]
+    async with asyncio.timeout(10):
+        while scheduler.passes <= passes:  # noqa: ASYNC110 - a counter the loop bumps, polled by tests
+            await asyncio.sleep(0.005)
+        await running.clock.wait_for_sleepers(SCHEDULERS)
+
+
+def til_passes(running: Running) -> int:
+    return int(running.bot.get_cog("Til").scheduler.passes)  # type: ignore[union-attr]
+
+
+async def test_the_reminder_dms_who_asked_and_mentions_only_the_chosen_role(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        role = running.fake.add_role(world.guild, "TIL crew")
+        await set_channel(running, world.til)
+        for member in (world.alice, world.bob):
+            await running.run(member, "til remindme", choice="on")
+        await post(running, world.alice, {"learned": EC2})
+        await scheduler_idle(running, 0)
+        passes = til_passes(running)
+        [configured] = await running.run(world.moderator, "til reminder", time="09:30", role=role, channel=world.lounge)
+        await scheduler_idle(running, passes)
+        running.clock.advance(timedelta(minutes=30))
+        reminder = await running.fake.wait_for_message(lambda m: m.channel_id == world.lounge.id, timeout=10)
+        bob_dm = running.fake.dm_channel(world.bob).id
+        dm = await running.fake.wait_for_message(lambda m: m.channel_id == bob_dm, timeout=10)
+        alice_dms = running.fake.channel_messages(running.fake.dm_channel(world.alice))
+    assert configured.ephemeral and "09:30 (Asia/Seoul)" in configured.content
+    assert reminder.content.startswith(f"<@&{role.id}>") and "/til post" in reminder.content
+    assert reminder.allowed_mentions is not None and reminder.allowed_mentions["parse"] == []
+    assert [int(r) for r in reminder.allowed_mentions["roles"]] == [role.id]
+    assert "Study Group" in dm.content and no_pings(dm)
+    assert alice_dms == []  # she posted today
+
+
+async def test_the_weekly_digest_is_a_forum_post_with_links_to_the_weeks_tils(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.til)
+        await post(running, world.alice, {"title": "EC2", "learned": EC2}, tags="AWS")
+        await post(running, world.bob, {"title": "LCEL", "learned": LCEL})
+        await scheduler_idle(running, 0)
+        passes = til_passes(running)
+        [configured] = await running.run(world.moderator, "til digest", weekday="wednesday", time="21:00")
+        await scheduler_idle(running, passes)
+        running.clock.advance(timedelta(hours=12))  # 21:00 in Seoul
+        digest = await running.fake.wait_for_message(
+            lambda m: bool(m.embeds) and "이번 주에 배운 것" in (m.embeds[0].get("title") or ""), timeout=10
+        )
+        threads = running.fake.threads(world.til)
+    assert configured.ephemeral and "수요일" in configured.content
+    assert threads[-1].name == "📚 이번 주에 배운 것 (2026-11-23 \u2013 2026-11-29)" and threads[-1].id == digest.id
+    description = digest.embeds[0]["description"]
+    assert (
+        f"<@{world.alice.id}>" in description and f"[EC2](https://discord.com/channels/{world.guild.id}/" in description
+    )
+    assert f"<@{world.bob.id}>" in description and no_pings(digest)
+
+
+async def test_a_new_til_becomes_the_next_daily_question(studybuddy: BotFactory) -> None:
+    """The model writes a question from alice's TIL in the background; the daily quiz asks it before any bank's."""
+    question = {
+        "question": "EC2 인스턴스는 무엇인가요?",
+        "choices": ["가상 서버", "객체 저장소", "DNS", "메일 서비스"],
+        "answer": 0,
+        "explanation": "EC2는 AWS의 가상 서버 서비스예요.",
+        "difficulty": 1,
+        "tags": ["aws"],
+    }
+    async with studybuddy() as running:
+        world = running.world
+        running.llm.responder = lambda request: Reply(text=json.dumps(question, ensure_ascii=False))
+        await set_up_daily(running)
+        await post(running, world.alice, {"learned": EC2})
+        til_cog = running.bot.get_cog("Til")
+        assert til_cog is not None
+        await asyncio.gather(*til_cog.writing_questions)  # the questions are written in the background
+        questions = running.bot.services.til_questions
+        assert questions is not None
+        asked = await questions.next_question(world.guild.id, "ko", set())
+        await running.run(world.moderator, "daily now", quiet=0.5)
+        posted = await daily_question(running, world.study)
+        [request] = running.llm.requests
+    assert EC2 in request.prompt_text
+    assert asked is not None and asked.text == question["question"]
+    assert question["question"] in posted.embeds[0]["description"]
