@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.playground import HELP as PLAYGROUND_LINES
 
 # discord.py and LangChain are imported inside the commands that need them: together they take
 # most of a second to import, and a missing token must be reported at once.
@@ -153,6 +154,26 @@ async def backup(settings: Settings, target: Path, out: TextIO = sys.stdout) -> 
     return EXIT_OK
 
 
+PLAYGROUND_DESCRIPTION = """\
+Try the real bot in a terminal: the same cogs, services and storage, through the real discord.py
+client, against an embedded local Discord with a small study server (#study, #lounge, #quiz, a `til`
+forum; members alice (ko), bob (en) and mod, a moderator). No DISCORD_TOKEN is needed. LLM commands use
+OPENAI_API_KEY / OPENAI_BASE_URL from your configuration, or answer "not configured" without one.
+Interactively, time flows and `time` jumps it; in a script, time moves only on `time` lines.
+
+"""
+
+
+def playground_script(path: Path) -> list[str] | None:
+    """The lines of a script file (`-`: standard input), or None when it cannot be read."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"Cannot read the script {path}: {exc}", file=sys.stderr)
+        return None
+    return text.splitlines()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studybuddy", description="StudyBuddy, a Discord study-group bot.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True)
     db_backup = db.add_parser("backup", help="online, consistent copy of the database")
     db_backup.add_argument("path", type=Path)
+    playground = commands.add_parser(
+        "playground",
+        help="try the bot in a terminal on a simulated Discord (no token needed)",
+        description=PLAYGROUND_DESCRIPTION + PLAYGROUND_LINES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    playground.add_argument(
+        "--script", type=Path, metavar="FILE", help="run FILE's lines (- for standard input) and print the transcript"
+    )
+    playground.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite file to use and keep (default: a temporary one)"
+    )
     return parser
 
 
@@ -170,7 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return EXIT_CONFIG
     secrets = [s.get_secret_value() for s in (settings.discord_token, settings.openai_api_key) if s is not None]
-    configure_logging(settings.log_level_number, secrets)
+    level = settings.log_level_number
+    if args.command == "playground" and "log_level" not in settings.model_fields_set:
+        level = logging.WARNING  # the transcript is the point; INFO lines would bury it
+    configure_logging(level, secrets)
+    if args.command == "playground":
+        return playground(settings, args.script, args.db)
     if args.command == "run":
         return asyncio.run(run_bot(settings))
     if args.command == "check":
@@ -179,6 +217,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("The backup path must differ from STUDYBUDDY_DB.", file=sys.stderr)
         return EXIT_CONFIG
     return asyncio.run(backup(settings, args.path))
+
+
+def playground(settings: Settings, script_path: Path | None, db: Path | None) -> int:
+    from bot.playground import run_playground
+
+    script = None
+    if script_path is not None:
+        script = playground_script(script_path)
+        if script is None:
+            return EXIT_CONFIG
+    elif not sys.stdin.isatty():
+        script = sys.stdin.read().splitlines()  # piped in: the same as --script -
+    return asyncio.run(run_playground(settings, script=script, db=db))
 
 
 if __name__ == "__main__":
