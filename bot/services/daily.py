@@ -36,6 +36,7 @@ from bot.i18n import LANGUAGES
 from bot.services.quiz.bank import Question
 from bot.services.quiz.catalog import QuestionCatalog
 from bot.services.quiz.sessions import QuizSessionService, RevealResult
+from bot.services.scheduling import NappingScheduler
 from bot.storage import DailyRepository, DailyTransaction, DueReveal, PostRow, ScheduleRow
 from bot.streaming.pacing import BucketPolicy, TokenBucket
 
@@ -55,9 +56,6 @@ LATE_AFTER = timedelta(minutes=5)
 SEND_LEASE = timedelta(seconds=60)
 SEND_TIMEOUT_S = 40.0
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10))
-# Sleeping longer than this would miss schedules another process added, or a wall clock that jumped.
-MAX_NAP = timedelta(minutes=5)
-STUCK_PAUSE = timedelta(seconds=30)
 # Discord allows a bot 50 requests per second in all; streamed answers draw 25/s of it (bot.streaming.pacing).
 POSTS_PER_SECOND = 20
 SENDERS = 8
@@ -486,7 +484,7 @@ class DailyQuizService:
 # --- the scheduler loop ------------------------------------------------------------------------------------------
 
 
-class DailyScheduler:
+class DailyScheduler(NappingScheduler):
     """One loop for every guild: claims due posts, sends pending ones, reveals answers whose time is up.
 
     Work runs on a small pool of senders, each send bounded by a timeout and paced under Discord's global
@@ -506,59 +504,23 @@ class DailyScheduler:
         posts_per_second: int = POSTS_PER_SECOND,
         send_timeout_s: float = SEND_TIMEOUT_S,
     ) -> None:
+        super().__init__(clock, log, "daily")
         self._service = service
         self._repo = repo
         self._sessions = sessions
-        self._clock = clock
         self._publisher = publisher
         self._language_of = language_of
         self._senders = senders
         self._send_timeout_s = send_timeout_s
         self._pace = TokenBucket(BucketPolicy(posts_per_second, 1.0), margin=0.1)
         self._pace_lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._jobs_done = 0
         # Reveals that Discord failed, by session: (attempts so far, when to try again). Memory is enough: after
         # a restart every due reveal is simply tried again.
         self._reveal_retries: dict[int, tuple[int, datetime]] = {}
-        self.passes = 0
 
-    def wake(self) -> None:
-        """Look again now (a schedule changed in this process)."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Ends `run` soon: sends and reveals in flight finish (so a sent message is recorded), no new ones start."""
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            done = 0
-            try:
-                done = await self.run_once()
-            except Exception:
-                log.exception("daily scheduler pass failed; trying again shortly")
-            wake_at = await self._repo.next_wake()
-            now = self._clock.now()
-            if wake_at is not None and wake_at <= now and not done:
-                wake_at = now + STUCK_PAUSE  # still due after a pass that did nothing: something keeps failing
-            until = now + MAX_NAP if wake_at is None else min(max(wake_at, now), now + MAX_NAP)
-            await self._nap(until)
-
-    async def _nap(self, until: datetime) -> None:
-        if self._wake.is_set():
-            return
-        woken = asyncio.ensure_future(self._wake.wait())
-        slept = asyncio.ensure_future(self._clock.sleep_until(until))
-        try:
-            await asyncio.wait({woken, slept}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (woken, slept):
-                task.cancel()
-            await asyncio.gather(woken, slept, return_exceptions=True)
+    async def next_wake(self) -> datetime | None:
+        return await self._repo.next_wake()
 
     async def run_once(self) -> int:
         """One pass: everything due now, posted and revealed, before returning; how many jobs it ran."""

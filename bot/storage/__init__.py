@@ -28,7 +28,7 @@ from bot.storage.repositories import (
     UsageRepository,
     UsageTotals,
 )
-from bot.storage.til import SearchQuery, SettingsRow, TilRepository
+from bot.storage.til import SearchQuery, TilRepository
 from bot.storage.til_questions import NewTilQuestion, QuizSourcePost, TilQuestionRepository, TilQuestionRow
 from bot.storage.til_schedule import TilJob, TilJobSettings, TilRunRow, TilScheduleRepository, TilScheduleTransaction
 
@@ -58,7 +58,6 @@ __all__ = [
     "ScheduleRow",
     "SearchQuery",
     "SessionRow",
-    "SettingsRow",
     "SlotAnswer",
     "SlotRow",
     "StoredQuestion",

@@ -1,8 +1,9 @@
 """Every SQL statement on TIL posts, their search index, the guild's TIL settings and members' TIL choices.
 
-Posts go in and out as `TilPost` (a plain dataclass with no behaviour beyond the fields, so storage may share
-it with the services instead of keeping a twin row type). The search index `til_search` (FTS5, trigram) is
-kept in step with `til_posts` by the migration's triggers: nothing here writes to it.
+Posts go in and out as `TilPost`, the guild's settings as `TilSettings` (plain dataclasses with no behaviour
+beyond the fields, so storage may share them with the services instead of keeping twin row types). The search
+index `til_search` (FTS5, trigram) is kept in step with `til_posts` by the migration's triggers: nothing here
+writes to it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services.til.model import TilDraft, TilPost
+from bot.services.til.model import TilDraft, TilPost, TilSettings
 from bot.storage.database import Database
 from bot.storage.quiz import from_text, to_text
 
@@ -39,19 +40,6 @@ class SearchQuery:
 
     match: str | None
     substrings: Sequence[str]
-
-
-@dataclass(frozen=True)
-class SettingsRow:
-    guild_id: int
-    channel_id: int | None
-    thread_per_member: bool
-    reminder_time: str | None
-    reminder_role_id: int | None
-    reminder_channel_id: int | None
-    digest_weekday: int | None
-    digest_time: str | None
-    digest_channel_id: int | None
 
 
 def _post(row: sqlite3.Row) -> TilPost:
@@ -285,15 +273,17 @@ class TilRepository:
 
     # --- guild settings and member choices -------------------------------------------------------------------
 
-    async def settings(self, guild_id: int) -> SettingsRow | None:
+    async def settings(self, guild_id: int, timezone: str) -> TilSettings:
+        """The guild's settings, read in `timezone` (the guild's, as the service resolves it); all off for a guild
+        that chose nothing yet."""
         row = await self._db.fetch_one(
             "SELECT guild_id, channel_id, thread_per_member, reminder_time, reminder_role_id, reminder_channel_id,"
             " digest_weekday, digest_time, digest_channel_id FROM til_settings WHERE guild_id = ?",
             (guild_id,),
         )
         if row is None:
-            return None
-        return SettingsRow(
+            return TilSettings(guild_id, None, False, None, None, None, None, None, None, timezone)
+        return TilSettings(
             guild_id=int(row[0]),
             channel_id=row[1],
             thread_per_member=bool(row[2]),
@@ -303,6 +293,7 @@ class TilRepository:
             digest_weekday=row[6],
             digest_time=row[7],
             digest_channel_id=row[8],
+            timezone=timezone,
         )
 
     async def set_channel(self, guild_id: int, channel_id: int | None, thread_per_member: bool, at: datetime) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -33,13 +32,13 @@ from bot.services.daily import (
     timezone_suggestions,
 )
 from bot.storage import ScheduleRow
+from cogs._scheduling import SchedulerTask
 from cogs.quiz._render import question_embed, reveal_embed
 from cogs.quiz._views import after_reveal_view, answer_view
 
 log = logging.getLogger(__name__)
 
 MAX_STREAK_LINES = 10
-STOP_GRACE_S = 10.0
 
 
 def _delivery_failure(error: Exception) -> DeliveryFailed:
@@ -78,27 +77,13 @@ class Daily(commands.Cog):
             self,
             self.services.languages.language,
         )
-        self._loop: asyncio.Task[None] | None = None
-        self._scheduling = False
+        self._running = SchedulerTask(bot, self.scheduler, "daily-scheduler")
 
     async def cog_load(self) -> None:
-        self._loop = asyncio.create_task(self._run_when_ready(), name="daily-scheduler")
-
-    async def _run_when_ready(self) -> None:
-        # Reveals and posts that fell due while the bot was down happen now, once Discord is reachable.
-        await self.bot.wait_until_ready()
-        self._scheduling = True
-        await self.scheduler.run()
+        self._running.start()
 
     async def cog_unload(self) -> None:
-        if self._loop is None:
-            return
-        # A send cut off between Discord's answer and the database would leave a post that looks unsent.
-        self.scheduler.stop()
-        _, unfinished = await asyncio.wait({self._loop}, timeout=STOP_GRACE_S if self._scheduling else 0)
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(self._loop, return_exceptions=True)
+        await self._running.stop()
 
     def _text(self, language: str, key: str, **params: object) -> str:
         return self.services.languages.text(language, key, **params)

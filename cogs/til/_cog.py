@@ -22,11 +22,14 @@ from bot.services.daily import timezone_suggestions
 from bot.services.til.digest import Digest
 from bot.services.til.export import ExportFormat, export_posts
 from bot.services.til.heatmap import render_heatmap
-from bot.services.til.model import Section, TilDraft, TilPost, clean_draft, default_title, parse_tags
-from bot.services.til.schedule import TilScheduler, TilScheduleSettings
+from bot.services.til.importing import check_file, draft_from_file
+from bot.services.til.model import Section, TilDraft, TilPost, clean_draft, default_title, fits_form, parse_tags
+from bot.services.til.schedule import TilScheduler
+from bot.storage import TilJobSettings
+from cogs._scheduling import SchedulerTask
 from cogs.explain._views import StopButton, single_item_view
 from cogs.til._publish import Author, Publisher, PublishFailed, posts_by
-from cogs.til._render import board_embed, jump_url, list_embed, post_embed, search_embed, streak_embed
+from cogs.til._render import board_embed, jump_url, list_embed, search_embed, streak_embed
 from cogs.til._schedule import SchedulePublisher
 from cogs.til._views import SEARCH_QUERY_LIMIT, RetryView, TilModal, pages_view
 
@@ -36,7 +39,6 @@ PER_PAGE = 5
 BOARD_SIZE = 10
 HEATMAP_FILE = "til-heatmap.png"
 TAGS_OPTION_LIMIT = 200
-STOP_GRACE_S = 10.0
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KO_WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
 OFF = "off"
@@ -64,32 +66,21 @@ class Til(commands.Cog):
             self._make_digest,
             self.services.languages.language,
         )
-        self._loop: asyncio.Task[None] | None = None
-        self._scheduling = False
         self.writing_questions: set[asyncio.Task[object]] = set()
+        # Posts made while the bot or the model was down get their questions once the bot is ready.
+        self._running = SchedulerTask(
+            bot, self.scheduler, "til-scheduler", on_ready=lambda: self._write_questions(None)
+        )
 
     # --- lifecycle: reminders and digests are database rows, so a restart picks up where it was -----------------
 
     async def cog_load(self) -> None:
-        self._loop = asyncio.create_task(self._run_when_ready(), name="til-scheduler")
-
-    async def _run_when_ready(self) -> None:
-        await self.bot.wait_until_ready()
-        self._scheduling = True
-        self._write_questions(None)  # posts made while the bot or the model was down
-        await self.scheduler.run()
+        self._running.start()
 
     async def cog_unload(self) -> None:
         for task in self.writing_questions:
             task.cancel()
-        if self._loop is None:
-            return
-        # Let a send in flight be recorded, so a restart does not repeat it.
-        self.scheduler.stop()
-        _, unfinished = await asyncio.wait({self._loop}, timeout=STOP_GRACE_S if self._scheduling else 0)
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(self._loop, return_exceptions=True)
+        await self._running.stop()
 
     def _write_questions(self, guild_ids: Collection[int] | None) -> None:
         """Quiz questions from new TILs are written in the background: no member waits for the model here, and the
@@ -147,7 +138,8 @@ class Til(commands.Cog):
             await form.save(submit, cleaned)
 
         title = self._text(language, form.title_key)
-        return TilModal(title, labels, form.placeholder_title, draft, submitted)
+        hint = self._text(language, "til_ui.placeholder_learned")  # where a post longer than the field goes
+        return TilModal(title, labels, form.placeholder_title, draft, submitted, hint)
 
     async def tags_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """The TIL forum's tags; several are typed comma-separated, so the last one is completed."""
@@ -166,18 +158,27 @@ class Til(commands.Cog):
             if last.strip().casefold() in tag.name.casefold() and tag.name.casefold() not in chosen
         ][:25]
 
-    @til.command(name="post", extras={"ko": "오늘 배운 것을 양식에 적어 TIL 채널에 올려요."})
+    @til.command(name="post", extras={"ko": "오늘 배운 것을 양식에 적거나 파일(.md, .txt)로 TIL 채널에 올려요."})
     @app_commands.describe(
-        tags=locale_str("Tags, comma-separated, e.g. AWS, LangChain", ko="태그, 쉼표로 구분 (예: AWS, LangChain)")
+        tags=locale_str("Tags, comma-separated, e.g. AWS, LangChain", ko="태그, 쉼표로 구분 (예: AWS, LangChain)"),
+        file=locale_str(
+            "A long TIL as a .md or .txt file (skips the form)", ko="긴 TIL은 .md나 .txt 파일로 (양식 없이 바로 올려요)"
+        ),
     )
     @app_commands.autocomplete(tags=tags_autocomplete)
     async def post(
-        self, interaction: discord.Interaction, tags: app_commands.Range[str, 1, TAGS_OPTION_LIMIT] | None = None
+        self,
+        interaction: discord.Interaction,
+        tags: app_commands.Range[str, 1, TAGS_OPTION_LIMIT] | None = None,
+        file: discord.Attachment | None = None,
     ) -> None:
-        """Write today's TIL in a form and post it to the TIL channel."""
+        """Write today's TIL in a form, or send it as a file, and post it to the TIL channel."""
         assert interaction.guild_id is not None
         parse_tags(tags)  # too many or too long tags are refused before the member writes the whole post
         language = await self.bot.language_for(interaction)
+        if file is not None:
+            await self._post_file(interaction, language, file, tags)
+            return
         today = await self.service.today(interaction.guild_id, interaction.user.id)
 
         async def save(submit: discord.Interaction, draft: TilDraft) -> None:
@@ -193,6 +194,29 @@ class Til(commands.Cog):
 
         form = Form("til_ui.form_title", default_title(today), tags, day, save)
         await interaction.response.send_modal(self._form(language, form))
+
+    async def _read_file(
+        self, interaction: discord.Interaction, file: discord.Attachment, tags: str | None, post: TilPost | None = None
+    ) -> TilDraft:
+        """A TIL from an uploaded file, checked like the form's; the interaction is deferred (ephemeral) here.
+        The form is skipped: it could not show more than 4,000 characters of a section anyway."""
+        assert interaction.guild_id is not None
+        check_file(file.filename, file.size)  # refused before anything is downloaded
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        if post is not None:
+            return draft_from_file(file.filename, data, tags=tags, day=post.local_date, keep_tags=post.tags)
+        day = await self.service.today(interaction.guild_id, interaction.user.id)
+        return draft_from_file(file.filename, data, tags=tags, day=day)
+
+    async def _post_file(
+        self, interaction: discord.Interaction, language: str, file: discord.Attachment, tags: str | None
+    ) -> None:
+        assert interaction.guild_id is not None
+        draft = await self._read_file(interaction, file, tags)
+        post = await self.service.create(interaction.guild_id, interaction.user.id, draft)
+        await self._publish_and_report(interaction, language, post, done_key="til_ui.posted")
+        self._write_questions({post.guild_id})
 
     async def _publish_and_report(
         self, interaction: discord.Interaction, language: str, post: TilPost, *, done_key: str
@@ -229,25 +253,26 @@ class Til(commands.Cog):
         assert interaction.guild_id is not None
         language = await self.bot.language_for(interaction)
         post = await self.service.get(interaction.guild_id, id)
-        streak = await self.service.streak(post.guild_id, post.author_id)
-        author = await self._author(interaction, post)
-        embed = post_embed(
-            lambda key, **p: self._text(language, key, **p),
-            post,
-            author_name=author.name,
-            author_icon=author.icon,
-            streak=streak,
-        )
+        # A long TIL is a preview with the whole post attached, as in the TIL channel.
+        shown = await self.publisher.message(post, await self._author(interaction, post), language)
         url = jump_url(post)
         content = url if url else self._text(language, "til_ui.not_published_note", id=post.id)
         await interaction.response.send_message(
-            content, embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            content,
+            embed=shown.embed,
+            files=shown.files(),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
-    @til.command(name="edit", extras={"ko": "내 TIL을 고쳐요. 채널에 올라간 글도 함께 바뀌어요."})
+    @til.command(name="edit", extras={"ko": "내 TIL을 고쳐요 (양식이나 파일로). 채널에 올라간 글도 함께 바뀌어요."})
     @app_commands.describe(
         id=locale_str("The TIL's number", ko="TIL 번호"),
         tags=locale_str("New tags, comma-separated (default: keep)", ko="새 태그, 쉼표로 구분 (기본: 그대로)"),
+        file=locale_str(
+            "The whole TIL as a .md or .txt file, e.g. the one /til show attaches",
+            ko="TIL 전체를 .md나 .txt 파일로 (/til show가 붙여 주는 파일을 고쳐서)",
+        ),
     )
     @app_commands.autocomplete(tags=tags_autocomplete)
     async def edit(
@@ -255,14 +280,23 @@ class Til(commands.Cog):
         interaction: discord.Interaction,
         id: app_commands.Range[int, 1],
         tags: app_commands.Range[str, 1, TAGS_OPTION_LIMIT] | None = None,
+        file: discord.Attachment | None = None,
     ) -> None:
-        """Edit one of your TILs; the published post changes too."""
+        """Edit one of your TILs in the form or with a file; the published post changes too."""
         assert interaction.guild_id is not None
         post = await self.service.get(interaction.guild_id, id)
         if post.author_id != interaction.user.id:
             raise NotAllowed("til.not_yours")
         parse_tags(tags)
         language = await self.bot.language_for(interaction)
+        if file is not None:
+            draft = await self._read_file(interaction, file, tags, post)
+            edited = await self.service.edit(post.guild_id, post.id, interaction.user.id, draft)
+            await self._publish_and_report(interaction, language, edited, done_key="til_ui.edited")
+            return
+        if not fits_form(post.draft):
+            # The form would cut the post short (4,000 characters a field): a file carries all of it.
+            raise InvalidInput("til_ui.edit_needs_file", id=post.id)
         new_tags = tags if tags is not None else ", ".join(post.tags)
 
         async def save(submit: discord.Interaction, draft: TilDraft) -> None:
@@ -461,7 +495,7 @@ class Til(commands.Cog):
         """Choose the TIL channel: a text channel or a forum (moderators)."""
         assert interaction.guild_id is not None
         await self._require_moderator(interaction)
-        if not _can_publish(channel, threads=thread_per_member):
+        if not _can_publish(channel, threads=thread_per_member, files=True):
             raise InvalidInput("til_ui.bot_cannot_post", channel=channel.mention)
         per_member = thread_per_member and isinstance(channel, discord.TextChannel)
         await self.service.set_channel(interaction.guild_id, channel.id, thread_per_member=per_member)
@@ -488,19 +522,15 @@ class Til(commands.Cog):
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Remind members who have not posted today, at a local time (moderators)."""
-        assert interaction.guild_id is not None
-        await self._require_moderator(interaction)
-        if channel is not None and not _can_publish(channel, threads=False):
-            raise InvalidInput("til_ui.bot_cannot_post", channel=channel.mention)
+        guild_id = await self._check_schedule(interaction, channel)
         schedule = self.services.til_schedule_service
         if time.strip().casefold() == OFF:
-            settings = await schedule.configure_reminder(interaction.guild_id, None)
+            settings = await schedule.configure_reminder(guild_id, None)
         else:
             settings = await schedule.configure_reminder(
-                interaction.guild_id, time.strip(), role.id if role else None, channel.id if channel else None
+                guild_id, time.strip(), role.id if role else None, channel.id if channel else None
             )
-        self.scheduler.wake()
-        await interaction.response.send_message(await self._schedule_text(interaction, settings), ephemeral=True)
+        await self._scheduled(interaction, settings)
 
     @til.command(name="digest", extras={"ko": "매주 '이번 주에 배운 것' 요약을 올릴 요일과 시각을 정해요 (관리자)."})
     @app_commands.describe(
@@ -525,19 +555,27 @@ class Til(commands.Cog):
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Post "what we learned this week" every week (moderators)."""
+        guild_id = await self._check_schedule(interaction, channel)
+        schedule = self.services.til_schedule_service
+        day = None if weekday == OFF else WEEKDAYS.index(weekday)
+        settings = await schedule.configure_digest(guild_id, day, time.strip(), channel.id if channel else None)
+        await self._scheduled(interaction, settings)
+
+    async def _check_schedule(self, interaction: discord.Interaction, channel: discord.TextChannel | None) -> int:
+        """Before `/til reminder` or `/til digest` changes anything: a moderator, and a channel the bot can post in.
+        Returns the guild's id."""
         assert interaction.guild_id is not None
         await self._require_moderator(interaction)
         if channel is not None and not _can_publish(channel, threads=False):
             raise InvalidInput("til_ui.bot_cannot_post", channel=channel.mention)
-        schedule = self.services.til_schedule_service
-        day = None if weekday == OFF else WEEKDAYS.index(weekday)
-        settings = await schedule.configure_digest(
-            interaction.guild_id, day, time.strip(), channel.id if channel else None
-        )
+        return interaction.guild_id
+
+    async def _scheduled(self, interaction: discord.Interaction, settings: TilJobSettings) -> None:
+        """After: the scheduler looks again, and the moderator sees what is set now."""
         self.scheduler.wake()
         await interaction.response.send_message(await self._schedule_text(interaction, settings), ephemeral=True)
 
-    async def _schedule_text(self, interaction: discord.Interaction, settings: TilScheduleSettings) -> str:
+    async def _schedule_text(self, interaction: discord.Interaction, settings: TilJobSettings) -> str:
         language = await self.bot.language_for(interaction)
         lines = []
         if settings.reminder_time and settings.reminder_next_at:
@@ -633,9 +671,12 @@ def _draft(values: dict[Section, str], tags: str | None, *, day: date) -> TilDra
     )
 
 
-def _can_publish(channel: discord.TextChannel | discord.ForumChannel, *, threads: bool) -> bool:
+def _can_publish(channel: discord.TextChannel | discord.ForumChannel, *, threads: bool, files: bool = False) -> bool:
+    """`files`: a TIL too long for one embed is published with the whole TIL attached."""
     permissions = channel.permissions_for(channel.guild.me)
     needed = permissions.view_channel and permissions.send_messages and permissions.embed_links
+    if files:
+        needed = needed and permissions.attach_files
     if threads or isinstance(channel, discord.ForumChannel):
         needed = needed and permissions.send_messages_in_threads
     if threads:

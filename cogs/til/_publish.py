@@ -2,6 +2,9 @@
 
 A TIL is saved before it is published, so a deleted channel or a lost permission never loses what a member
 wrote: the failure is recorded on the post, the member is told, and `/til repost` tries again.
+
+A TIL longer than one message is published as a preview embed with the whole TIL attached as Markdown to the
+same message (a forum post's starter message); an edit replaces that file, or removes it once the post fits.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import discord
 from bot.bot import StudyBuddy
 from bot.services.til.model import TilPost
 from bot.services.til.posts import MAX_PER_PAGE, TilService
-from cogs.til._render import clip, post_embed
+from cogs.til._render import PostMessage, clip, post_message
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,8 @@ class Publisher:
             raise
 
     async def _publish(self, post: TilPost, author: Author) -> TilPost:
-        embed = await self._embed(post, author)
-        if post.published and await self._edit_in_place(post, embed):
+        shown = await self.message(post, author)
+        if post.published and await self._edit_in_place(post, shown):
             return post
         settings = await self.til.settings(post.guild_id)
         if settings.channel_id is None:
@@ -97,29 +100,34 @@ class Publisher:
             if isinstance(channel, discord.ForumChannel):
                 created = await channel.create_thread(
                     name=clip(post.title, THREAD_NAME_LIMIT),
-                    embed=embed,
+                    embed=shown.embed,
+                    files=shown.files(),
                     applied_tags=forum_tags(channel, post.tags),
                     allowed_mentions=NO_PINGS,
                 )
                 await self.til.record_published(post.id, channel.id, created.message.id, created.thread.id)
             elif isinstance(channel, discord.TextChannel) and settings.thread_per_member:
-                thread_id, message_id = await self._send_to_member_thread(channel, post, author, embed)
+                thread_id, message_id = await self._send_to_member_thread(channel, post, author, shown)
                 await self.til.record_published(post.id, channel.id, message_id, thread_id)
             elif isinstance(channel, discord.TextChannel):
-                message = await channel.send(embed=embed, allowed_mentions=NO_PINGS)
+                message = await channel.send(embed=shown.embed, files=shown.files(), allowed_mentions=NO_PINGS)
                 await self.til.record_published(post.id, channel.id, message.id, None)
             else:
                 raise PublishFailed("channel_missing")
         return await self.til.get(post.guild_id, post.id)
 
-    async def _embed(self, post: TilPost, author: Author) -> discord.Embed:
-        language = await self.language(post.guild_id)
+    async def message(self, post: TilPost, author: Author, language: str | None = None) -> PostMessage:
+        """The post's embed, and its Markdown file when the embed is a preview; in `language` (by default the
+        guild's, as in the TIL channel)."""
+        language = language or await self.language(post.guild_id)
         streak = await self.til.streak(post.guild_id, post.author_id)
 
         def text(key: str, **params: object) -> str:
             return self.bot.services.languages.text(language, key, **params)
 
-        return post_embed(text, post, author_name=author.name, author_icon=author.icon, streak=streak)
+        return post_message(
+            text, post, author_name=author.name, author_icon=author.icon, streak=streak, language=language
+        )
 
     async def language(self, guild_id: int) -> str:
         """Posts in the TIL channel are read by everyone: the guild's language."""
@@ -130,13 +138,16 @@ class Publisher:
         # A forum post's starter message shares the thread's id.
         return post.thread_id is not None and post.thread_id == post.message_id
 
-    async def _edit_in_place(self, post: TilPost, embed: discord.Embed) -> bool:
-        """Edits the published message; False when it is gone (deleted message, thread or channel)."""
+    async def _edit_in_place(self, post: TilPost, shown: PostMessage) -> bool:
+        """Edits the published message, its attachment replaced; False when it is gone (deleted message, thread
+        or channel)."""
         assert post.message_id is not None
         where = self.bot.get_partial_messageable(post.thread_id or post.channel_id or 0, guild_id=post.guild_id)
         try:
             async with _discord_answers():
-                await where.get_partial_message(post.message_id).edit(embed=embed, allowed_mentions=NO_PINGS)
+                await where.get_partial_message(post.message_id).edit(
+                    embed=shown.embed, attachments=shown.files(), allowed_mentions=NO_PINGS
+                )
                 if self._is_forum_post(post):
                     await self._retitle_forum_post(post)
         except PublishFailed as failure:
@@ -163,14 +174,14 @@ class Publisher:
         return fetched
 
     async def _send_to_member_thread(
-        self, channel: discord.TextChannel, post: TilPost, author: Author, embed: discord.Embed
+        self, channel: discord.TextChannel, post: TilPost, author: Author, shown: PostMessage
     ) -> tuple[int, int]:
         """Into the member's own thread, created on their first TIL and again if someone deleted it."""
         thread_id = await self.til.member_thread(post.guild_id, post.author_id)
         if thread_id is not None:
             try:
                 message = await self.bot.get_partial_messageable(thread_id, guild_id=post.guild_id).send(
-                    embed=embed, allowed_mentions=NO_PINGS
+                    embed=shown.embed, files=shown.files(), allowed_mentions=NO_PINGS
                 )
                 return thread_id, message.id
             except discord.NotFound:
@@ -183,7 +194,7 @@ class Publisher:
             auto_archive_duration=WEEK_MINUTES,
         )
         await self.til.set_member_thread(post.guild_id, post.author_id, thread.id)
-        message = await thread.send(embed=embed, allowed_mentions=NO_PINGS)
+        message = await thread.send(embed=shown.embed, files=shown.files(), allowed_mentions=NO_PINGS)
         return thread.id, message.id
 
     async def unpublish(self, post: TilPost) -> None:

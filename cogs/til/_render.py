@@ -2,14 +2,21 @@
 
 Member text goes into embeds as it is (Markdown included; `clean_draft` already closed stray code fences).
 Embeds never ping, and every message carrying them is sent with `AllowedMentions.none()` anyway.
+
+A TIL may be longer than one message can show (model.LIMITS): then the embed is a preview, each long section
+cut at a paragraph or line with "…", a note says so, and the whole TIL rides along as a Markdown file in the
+export's shape (`post_message`).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import discord
 
+from bot.services.til.export import post_filename, post_markdown
 from bot.services.til.model import TilPost
 from bot.services.til.posts import Page, SearchHit, Streak
 
@@ -23,10 +30,68 @@ DESCRIPTION_LIMIT = 4096
 # The three optional sections, in the example post's order, as embed fields.
 SECTION_FIELDS = (("hard", "til_ui.section_hard"), ("curious", "til_ui.section_curious"))
 MEDALS = ("🥇", "🥈", "🥉")
+CUT_MARK = "…"
+_FENCE = "```"
+# What a cut may add after the kept text: a closing fence and the mark, each on a line of its own.
+_CUT_ROOM = len(f"\n{_FENCE}\n{CUT_MARK}")
 
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def preview(text: str, limit: int) -> str:
+    """`text` when it fits in `limit` characters; else its beginning up to the last paragraph break that fits
+    (else line break, else space, as long as that keeps at least half), then "…" on a line of its own. A code
+    block the kept part opens is closed, so the rest of the embed does not turn into code."""
+    if len(text) <= limit:
+        return text
+    if limit <= _CUT_ROOM * 2:
+        return clip(text, limit)
+    window = text[: limit - _CUT_ROOM]
+    cut = len(window)
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator)
+        if at >= len(window) // 2:
+            cut = at
+            break
+    kept = window[:cut].rstrip()
+    if kept.count(_FENCE) % 2:
+        kept += f"\n{_FENCE}"
+    return f"{kept}\n{CUT_MARK}"
+
+
+@dataclass(frozen=True)
+class PostMessage:
+    """What shows a TIL: the embed, and the whole TIL as Markdown when the embed is only a preview."""
+
+    embed: discord.Embed
+    markdown: str | None = None
+    filename: str = ""
+
+    @property
+    def is_preview(self) -> bool:
+        return self.markdown is not None
+
+    def files(self) -> list[discord.File]:
+        """A new upload every time (a File is read as it is sent): empty for a post the embed shows whole, so an
+        edit given `attachments=files()` also drops the file of a post that became short enough."""
+        if self.markdown is None:
+            return []
+        return [discord.File(io.BytesIO(self.markdown.encode()), filename=self.filename)]
+
+
+def post_message(
+    text: Text, post: TilPost, *, author_name: str, author_icon: str | None, streak: Streak | None, language: str
+) -> PostMessage:
+    """The post's embed as it always was when it fits one message (description 4,096, field 1,024, 6,000 in all);
+    else a preview embed with a note, and the whole post as a Markdown file (headings in `language`)."""
+    whole = post_embed(text, post, author_name=author_name, author_icon=author_icon, streak=streak)
+    if whole is not None:
+        return PostMessage(whole)
+    filename = f"{post_filename(post)}.md"
+    embed = _embed(text, post, author_name=author_name, author_icon=author_icon, streak=streak, note=filename)
+    return PostMessage(embed, post_markdown(post, language=language), filename)
 
 
 def jump_url(post: TilPost) -> str | None:
@@ -43,34 +108,47 @@ def tags_line(tags: Sequence[str]) -> str:
 
 def post_embed(
     text: Text, post: TilPost, *, author_name: str, author_icon: str | None, streak: Streak | None
+) -> discord.Embed | None:
+    """The whole post in the example's shape (title, what I learned, what was hard, curious/lacking,
+    reflection), or None when it does not fit one message."""
+    sections = [post.hard, post.curious, post.reflection]
+    if len(post.learned) > DESCRIPTION_LIMIT or any(len(value) > FIELD_LIMIT for value in sections):
+        return None
+    embed = _embed(text, post, author_name=author_name, author_icon=author_icon, streak=streak, note=None)
+    return embed if len(embed) <= EMBED_TOTAL_LIMIT else None
+
+
+def _embed(
+    text: Text, post: TilPost, *, author_name: str, author_icon: str | None, streak: Streak | None, note: str | None
 ) -> discord.Embed:
-    """The post in the example's shape: title, what I learned, what was hard, curious/lacking, reflection."""
-    embed = discord.Embed(
-        title=clip(post.title, 256),
-        description=clip(post.learned, DESCRIPTION_LIMIT),
-        colour=POST_COLOUR,
-        timestamp=post.created_at,
-    )
+    """With a `note` (the attached file's name): a preview, every section cut to what one message holds."""
+    embed = discord.Embed(title=clip(post.title, 256), colour=POST_COLOUR, timestamp=post.created_at)
     embed.set_author(name=clip(author_name, 256), icon_url=author_icon)
-    for attribute, key in SECTION_FIELDS:
-        value: str = getattr(post, attribute)
+    sections = [(key, getattr(post, attribute)) for attribute, key in SECTION_FIELDS]
+    sections.append(("til_ui.section_reflection", post.reflection))
+    for key, value in sections:
         if value:
-            embed.add_field(name=text(key), value=clip(value, FIELD_LIMIT), inline=False)
-    if post.reflection:
-        embed.add_field(name=text("til_ui.section_reflection"), value=clip(post.reflection, FIELD_LIMIT), inline=False)
+            embed.add_field(name=text(key), value=preview(value, FIELD_LIMIT), inline=False)
     if post.tags:
         embed.add_field(name=text("til_ui.field_tags"), value=tags_line(post.tags), inline=False)
+    if note is not None:
+        embed.add_field(name=text("til_ui.preview_title"), value=text("til_ui.preview_note", file=note), inline=False)
     footer = text("til_ui.footer", date=post.local_date.isoformat(), id=post.id)
     if streak is not None and streak.current > 0:
         footer = text("til_ui.footer_streak", footer=footer, days=streak.current)
     embed.set_footer(text=footer)
+    # What I learned takes what the rest leaves of the 6,000 characters (the rest needs at most ~4,000).
+    if note is None:
+        embed.description = post.learned
+        return embed
+    embed.description = preview(post.learned, max(min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(embed)), 100))
     _fit(embed)
     return embed
 
 
 def _fit(embed: discord.Embed) -> None:
-    """The model's limits keep a post within 6,000 characters; long names and labels could still tip it over,
-    so the description (the longest part) gives way."""
+    """A safety net: names and labels are bounded, but should they tip the embed over 6,000 characters, the
+    description (the longest part) gives way."""
     excess = len(embed) - EMBED_TOTAL_LIMIT
     if excess > 0 and embed.description:
         embed.description = clip(embed.description, len(embed.description) - excess - 1)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.bot import StudyBuddy
-from bot.services.til.model import LIMITS, Section, TilDraft
+from bot.services.til.model import Section, TilDraft, form_limit
 
 if TYPE_CHECKING:
     from cogs.til._cog import Til
@@ -43,20 +43,28 @@ class TilModal(discord.ui.Modal):
     """The example post's sections; tags come from the command's option (a modal holds five fields only)."""
 
     def __init__(
-        self, title: str, labels: dict[Section, str], placeholder_title: str, draft: TilDraft | None, submit: FormSubmit
+        self,
+        title: str,
+        labels: dict[Section, str],
+        placeholder_title: str,
+        draft: TilDraft | None,
+        submit: FormSubmit,
+        placeholder_learned: str | None = None,
     ) -> None:
         super().__init__(title=title[:45], timeout=MODAL_TIMEOUT_S)
         self._submit = submit
         self.fields: dict[Section, discord.ui.TextInput[TilModal]] = {}
+        placeholders = {Section.TITLE: placeholder_title, Section.LEARNED: placeholder_learned}
         for section in Section:
             single_line = section is Section.TITLE
+            placeholder = placeholders.get(section)
             text_input: discord.ui.TextInput[TilModal] = discord.ui.TextInput(
                 label=labels[section][:45],
                 custom_id=section.value,
                 style=discord.TextStyle.short if single_line else discord.TextStyle.paragraph,
                 required=section is Section.LEARNED,
-                max_length=LIMITS[section],
-                placeholder=placeholder_title[:100] if single_line else None,
+                max_length=form_limit(section),
+                placeholder=placeholder[:100] if placeholder else None,
                 default=getattr(draft, section.value) or None if draft else None,
             )
             self.fields[section] = text_input

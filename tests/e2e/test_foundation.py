@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from discord import app_commands
 
 from bot.app import build_services
 from bot.bot import StudyBuddy
@@ -23,9 +24,27 @@ async def test_help_lists_every_command_in_the_members_language(studybuddy: BotF
     assert korean.embeds[0]["title"] == "StudyBuddy 명령어"
     assert english.embeds[0]["title"] == "StudyBuddy commands"
     listed = {field["name"] for field in english.embeds[0]["fields"]}
-    assert {"/help", "/explain", "/language", "/usage", "/budget"} <= listed
+    assert {"/help", "/explain", "/language", "/usage", "/budget", "/quiz", "/daily", "/til", "/mydata"} <= listed
     korean_explain = next(field for field in korean.embeds[0]["fields"] if field["name"] == "/explain")
     assert "설명" in korean_explain["value"]
+    til = next(field for field in english.embeds[0]["fields"] if field["name"] == "/til")
+    assert "`post`" in til["value"] and "`search`" in til["value"]
+
+
+async def test_help_details_one_command_and_every_subcommand_is_listed_somewhere(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        bob = running.world.bob
+        [overview] = await running.run(bob, "help")
+        details = [(await running.run(bob, "help", command=field["name"]))[0] for field in overview.embeds[0]["fields"]]
+        [unknown] = await running.run(bob, "help", command="fly")
+        leaves = {
+            f"/{command.qualified_name}"
+            for command in running.bot.tree.walk_commands()
+            if not isinstance(command, app_commands.Group) and isinstance(command, app_commands.Command)
+        }
+    assert len(overview.embeds[0]["fields"]) <= 25  # one embed, however many subcommands there are
+    assert leaves == {field["name"] for answer in details for field in answer.embeds[0]["fields"]}
+    assert "fly" in unknown.content and unknown.ephemeral
 
 
 async def test_commands_are_synced_with_korean_localizations(studybuddy: BotFactory) -> None:

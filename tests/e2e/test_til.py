@@ -11,10 +11,14 @@ import copy
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.services.til.export import ExportFile, parse_export
-from bot.services.til.model import LIMITS, Section, TilDraft
+from bot.services.til.importing import MAX_FILE_BYTES
+from bot.services.til.model import LIMITS, Section, TilDraft, clean_draft, form_limit
 from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
 from tests.e2e.test_daily import daily_question
 from tests.e2e.test_daily import set_up as set_up_daily
@@ -57,6 +61,36 @@ def no_pings(message: FakeMessage) -> bool:
     return message.allowed_mentions is not None and message.allowed_mentions.get("parse") == []
 
 
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "til-example.txt"
+
+
+def seed_post() -> bytes:
+    """The study group's real daily post (about 7,000 characters of what-I-learned)."""
+    if not SEED.is_file():
+        pytest.skip(f"the study group's example TIL is not beside the clone ({SEED})")
+    return SEED.read_bytes()
+
+
+def fits_one_message(embed: dict[str, Any]) -> bool:
+    """Discord's embed limits: description 4,096, a field 1,024, 6,000 characters in all."""
+    fields = embed.get("fields", [])
+    total = len(embed.get("title", "")) + len(embed.get("description", "")) + len(embed["footer"]["text"])
+    total += len(embed["author"]["name"]) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    return len(embed.get("description", "")) <= 4096 and all(len(f["value"]) <= 1024 for f in fields) and total <= 6000
+
+
+def read_back(message: FakeMessage) -> TilDraft:
+    """The TIL in the message's one attachment, a Markdown file in the export's shape."""
+    [attachment] = message.attachments
+    return read_file(attachment)
+
+
+def read_file(attachment: dict[str, Any]) -> TilDraft:
+    assert attachment["filename"].endswith(".md")
+    [draft] = parse_export(ExportFile(attachment["filename"], attachment["data"]))
+    return draft
+
+
 async def test_a_til_posted_into_a_text_channel_is_an_embed_that_pings_nobody(studybuddy: BotFactory) -> None:
     async with studybuddy(llm=False) as running:
         world = running.world
@@ -77,9 +111,11 @@ async def test_a_til_posted_into_a_text_channel_is_an_embed_that_pings_nobody(st
     assert modal is not None
     inputs = {c["custom_id"]: c for row in modal["components"] for c in row["components"]}
     assert list(inputs) == [section.value for section in Section]
-    assert {key: field["max_length"] for key, field in inputs.items()} == {s.value: n for s, n in LIMITS.items()}
+    assert {key: field["max_length"] for key, field in inputs.items()} == {s.value: form_limit(s) for s in Section}
+    assert max(field["max_length"] for field in inputs.values()) == 4000  # Discord's most for a form field
     assert [key for key, field in inputs.items() if field["required"]] == ["learned"]
     assert inputs["title"]["placeholder"] == "TIL 2026-11-25"  # 09:00 in Seoul
+    assert "/til post file:" in inputs["learned"]["placeholder"]  # where a longer post goes
     [embed] = message.embeds
     assert embed["title"] == "TIL 2026-11-25" and embed["description"] == EC2
     assert embed["author"]["name"] == "alice"
@@ -109,22 +145,27 @@ async def test_a_til_posted_into_a_forum_becomes_a_post_with_the_matching_forum_
     assert f"/{thread.id}/{thread.id}" in reply.content and "Your streak: 1 day" in reply.content
 
 
-async def test_a_til_at_every_limit_with_an_open_code_fence_still_fits_one_message(studybuddy: BotFactory) -> None:
+async def test_a_til_at_every_form_limit_with_an_open_code_fence_is_a_preview_with_the_whole_attached(
+    studybuddy: BotFactory,
+) -> None:
     async with studybuddy(llm=False) as running:
         world = running.world
         await set_channel(running, world.lounge)
         fence = "```python\nprint('EC2')\n"
-        values = {section.value: "가" * LIMITS[section] for section in Section}
-        # Closing the fence adds "\n```": the stored text is then exactly at the limit.
-        values["learned"] = fence + "나" * (LIMITS[Section.LEARNED] - len(fence) - 4)
+        values = {section.value: "가" * form_limit(section) for section in Section}
+        values["learned"] = fence + "나" * (form_limit(Section.LEARNED) - len(fence))
         reply = await post(running, world.alice, values, tags="AWS, LangChain, ADsP, Docker, Kubernetes")
         [message] = public(running, world.lounge)
         [shown] = await running.run(world.bob, "til show", id=post_id(reply))
+        stored = await running.bot.services.til.get(world.guild.id, post_id(reply))
     [embed] = message.embeds
-    assert embed["description"].endswith("```") and embed["description"].count("```") == 2
-    assert len(embed["fields"]) == 4 and "🔥" in reply.content
+    assert embed["description"].endswith("```\n…") and embed["description"].count("```") == 2
+    assert len(embed["fields"]) == 5 and "🔥" in reply.content  # 3 sections, tags, the note
+    assert fits_one_message(embed)
+    assert stored.learned == values["learned"] + "\n```" and stored.hard == values["hard"]  # nothing was cut
+    assert read_back(message) == stored.draft
     assert shown.ephemeral and shown.content == JUMP.search(reply.content)[0]  # type: ignore[index]
-    assert shown.embeds[0]["title"] == "가" * LIMITS[Section.TITLE]
+    assert shown.embeds[0]["title"] == "가" * LIMITS[Section.TITLE] and read_back(shown) == stored.draft
 
 
 async def test_bad_input_is_explained_and_nothing_is_saved(studybuddy: BotFactory) -> None:
@@ -465,3 +506,120 @@ async def test_a_new_til_becomes_the_next_daily_question(studybuddy: BotFactory)
     assert EC2 in request.prompt_text
     assert asked is not None and asked.text == question["question"]
     assert question["question"] in posted.embeds[0]["description"]
+
+
+# --- long TILs: a file in, a preview and the whole as a file out ------------------------------------------------------
+
+
+async def test_the_groups_real_daily_post_sent_as_a_file_becomes_a_forum_post(studybuddy: BotFactory) -> None:
+    data = seed_post()
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.til)
+        [reply] = await running.run(
+            world.alice, "til post", file=("til-example.txt", data), tags="AWS, LangChain, ADsP"
+        )
+        [thread] = running.fake.threads(world.til)
+        [starter] = running.fake.channel_messages(thread)
+        stored = await running.bot.services.til.get(world.guild.id, post_id(reply))
+    expected = clean_draft(
+        title="Today I Learned (2024-07-12)",
+        learned=data.decode().split("\n오늘 공부한 내용\n", 1)[1].split("\n어려웠던 내용\n", 1)[0],
+        hard="- AWS",
+        curious="- LangChain 의 활용",
+        reflection=data.decode().split("\n느낀 점\n", 1)[1],
+        tags="AWS, LangChain, ADsP",
+        day=stored.local_date,
+    )
+    assert reply.ephemeral and "✅" in reply.content and f"/{thread.id}/{thread.id}" in reply.content
+    assert stored.draft == expected and len(stored.learned) > 7000  # the full text is stored
+    assert thread.name == "Today I Learned (2024-07-12)" and thread.applied_tags == ["AWS", "LangChain", "ADsP"]
+    [embed] = starter.embeds
+    assert fits_one_message(embed) and embed["description"].endswith("…") and no_pings(starter)
+    assert embed["description"].startswith("1. KDT (AWS)\nEC2 (Elastic Compute Cloud)")
+    assert "til-example" not in embed["fields"][-1]["value"] and ".md" in embed["fields"][-1]["value"]
+    assert embed["fields"][-1]["name"] == "📎 TIL 전체 내용"
+    assert read_back(starter) == stored.draft
+
+
+async def test_the_real_daily_post_as_a_file_into_a_text_channel_and_show_attach_the_whole(
+    studybuddy: BotFactory,
+) -> None:
+    data = seed_post()
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        [reply] = await running.run(world.bob, "til post", file=("TIL.md", data))
+        [message] = public(running, world.lounge)
+        [shown] = await running.run(world.alice, "til show", id=post_id(reply))
+        stored = await running.bot.services.til.get(world.guild.id, post_id(reply))
+    assert reply.ephemeral and "Your streak: 1 day" in reply.content
+    assert len(stored.learned) > 7000 and stored.tags == ()
+    [embed] = message.embeds
+    assert fits_one_message(embed) and message.content == "" and no_pings(message)
+    assert read_back(message) == stored.draft
+    assert shown.ephemeral and fits_one_message(shown.embeds[0]) and read_back(shown) == stored.draft
+    assert shown.embeds[0]["fields"][-1]["name"] == "📎 TIL 전체 내용"  # alice reads Korean
+
+
+async def test_files_that_are_no_til_are_refused_clearly_and_nothing_is_saved(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        refused = {
+            name: (await running.run(world.bob, "til post", file=(filename, data)))[0]
+            for name, filename, data in [
+                ("big", "til.md", b"x" * (MAX_FILE_BYTES + 1)),
+                ("binary", "til.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+                ("encoding", "til.txt", "오늘 공부한 내용\nEC2".encode("cp949")),
+                ("kind", "til.pdf", b"%PDF-1.7"),
+                ("empty", "til.md", "TIL\n느낀 점\n좋았다".encode()),
+                ("too long", "til.md", ("TIL\n" + "가" * (LIMITS[Section.LEARNED] + 1)).encode()),
+            ]
+        }
+        [korean] = await running.run(world.alice, "til post", file=("til.txt", "EC2".encode("utf-16")))
+        stored = await running.bot.services.til.list_posts(world.guild.id, None)
+    assert all(message.ephemeral for message in refused.values())
+    assert "512 KB" in refused["big"].content
+    assert "not a text file" in refused["binary"].content
+    assert "UTF-8" in refused["encoding"].content
+    assert "`.md` or `.txt`" in refused["kind"].content
+    assert "What I learned" in refused["empty"].content
+    assert "20000" in refused["too long"].content.replace(",", "")
+    assert "텍스트 파일이 아니에요" in korean.content  # UTF-16 has NUL bytes: not the UTF-8 text we ask for
+    assert stored.total == 0 and public(running, world.lounge) == []
+
+
+@pytest.mark.parametrize("where", ["lounge", "til"])
+async def test_editing_a_long_til_replaces_its_attachment(studybuddy: BotFactory, where: str) -> None:
+    """In a text channel the message, in a forum the post's starter message: one attachment, the newest."""
+    data = seed_post()
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        channel = getattr(world, where)
+        await set_channel(running, channel)
+        til_id = post_id((await running.run(world.alice, "til post", file=("til.txt", data)))[0])
+        [message] = (
+            public(running, channel)
+            if where == "lounge"
+            else running.fake.channel_messages(running.fake.threads(channel)[0])
+        )
+        [first_file] = copy.deepcopy(message.attachments)
+        [formless] = await running.run(world.alice, "til edit", id=til_id)
+        [shown] = await running.run(world.alice, "til show", id=til_id)
+        [attachment] = shown.attachments  # the member downloads the whole TIL, changes it, sends it back
+        changed = attachment["data"].decode().replace("EC2 (Elastic Compute Cloud)", "EC2 (가상 서버)")
+        [edited] = await running.run(world.alice, "til edit", id=til_id, file=("mine.md", changed.encode()))
+        after_long = copy.deepcopy(message)
+        await running.run(
+            world.alice, "til edit", id=til_id, file=("short.md", "짧은 TIL\n오늘 공부한 내용\nEC2".encode())
+        )
+        stored = await running.bot.services.til.get(world.guild.id, til_id)
+    assert formless.ephemeral and "/til edit id:" in formless.content and "file:" in formless.content
+    assert "✏️" in edited.content
+    assert read_back(after_long).learned.startswith("1. KDT (AWS)\nEC2 (가상 서버)")
+    assert after_long.attachments[0]["id"] != first_file["id"] and len(after_long.edits) == 1
+    assert read_file(first_file).learned.startswith("1. KDT (AWS)\nEC2 (Elastic Compute Cloud)")
+    assert fits_one_message(after_long.embeds[0])
+    assert message.attachments == [] and message.embeds[0]["description"] == "EC2"  # short again: no file
+    assert stored.title == "짧은 TIL" and stored.learned == "EC2"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -10,10 +9,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, FakeListChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
@@ -29,6 +25,7 @@ from bot.services.quiz.generate import (
     question_key,
     topic_slug,
 )
+from tests.fakes.chat_models import ConcurrentFakeModel
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 RUNNER = ChainRunner()
@@ -63,50 +60,18 @@ async def generate_with(responses: list[str], count: int = 1, **kwargs: Any) -> 
     return await generator(FakeListChatModel(responses=responses)).generate(**options)
 
 
-class ScriptedModel(BaseChatModel):
-    """Answers from a script (an exception is raised), and records prompts and how many calls overlap."""
+class ScriptedModel(ConcurrentFakeModel):
+    """Answers from a script (an exception is raised), then with a question numbered as the prompt asks."""
 
     script: list[str | Exception] = Field(default_factory=list)
-    prompts: list[str] = Field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
 
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise NotImplementedError("the generator calls models asynchronously")
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        prompt = str(messages[-1].content)
-        self.prompts.append(prompt)
-        try:
-            # Hand the loop to every other call that may start now, so overlap shows if it is allowed.
-            for _ in range(20):
-                await asyncio.sleep(0)
-            number = re.search(r"question (\d+) of", prompt)
-            default = answer(f"Question {number[1] if number else '?'} about EC2?")
-            item = self.script.pop(0) if self.script else default
-            if isinstance(item, Exception):
-                raise item
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(item))])
-        finally:
-            self.in_flight -= 1
+    def reply(self, prompt: str) -> str:
+        number = re.search(r"question (\d+) of", prompt)
+        default = answer(f"Question {number[1] if number else '?'} about EC2?")
+        item = self.script.pop(0) if self.script else default
+        if isinstance(item, Exception):
+            raise item
+        return item
 
 
 # --- parsing -------------------------------------------------------------------------------------------------

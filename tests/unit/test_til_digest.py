@@ -3,18 +3,13 @@ combining call, and a digest that still lists the week when there is no model or
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from bot.llm.chains import ChainFactory
@@ -22,6 +17,7 @@ from bot.llm.prompts import PromptLibrary
 from bot.llm.runner import ChainRunner
 from bot.services.til.digest import TilDigestService
 from bot.services.til.model import TilPost
+from tests.fakes.chat_models import ConcurrentFakeModel
 
 RUNNER = ChainRunner()
 PROMPTS = PromptLibrary.load()
@@ -69,55 +65,22 @@ def til(author: int, day: date, title: str, *, published: bool = True, thread: i
     )  # fmt: skip
 
 
-class DigestModel(BaseChatModel):
-    """Summarises a member by their first post title, combines by listing what it got; records overlap."""
+class DigestModel(ConcurrentFakeModel):
+    """Summarises a member by their first post title, combines by listing what it got."""
 
     fail_titles: set[str] = Field(default_factory=set)
     fail_combine: bool = False
-    prompts: list[str] = Field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
 
-    @property
-    def _llm_type(self) -> str:
-        return "digest-fake"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise NotImplementedError("the digest calls models asynchronously")
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        prompt = str(messages[-1].content)
-        self.prompts.append(prompt)
-        try:
-            for _ in range(20):
-                await asyncio.sleep(0)
-            if "<summaries>" in prompt:
-                if self.fail_combine:
-                    raise RuntimeError("model down")
-                answer = "This week: " + prompt.split("<summaries>")[1].split("</summaries>")[0].strip()
-            else:
-                title = re.search(r"\] (\S+)", prompt)
-                assert title is not None
-                if title[1] in self.fail_titles:
-                    raise RuntimeError("model down")
-                answer = f" Studied {title[1]}.\n"
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(answer))])
-        finally:
-            self.in_flight -= 1
+    def reply(self, prompt: str) -> str:
+        if "<summaries>" in prompt:
+            if self.fail_combine:
+                raise RuntimeError("model down")
+            return "This week: " + prompt.split("<summaries>")[1].split("</summaries>")[0].strip()
+        title = re.search(r"\] (\S+)", prompt)
+        assert title is not None
+        if title[1] in self.fail_titles:
+            raise RuntimeError("model down")
+        return f" Studied {title[1]}.\n"
 
 
 def digest_service(week: FakeWeek, model: BaseChatModel | None, max_concurrency: int = 3) -> TilDigestService:

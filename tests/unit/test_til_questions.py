@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from bot.llm.chains import ChainFactory
@@ -33,6 +30,7 @@ from bot.services.quiz.sessions import AnswerStatus, QuizSessionService
 from bot.services.til.questions import TilQuestionBank, TilQuestionService
 from bot.storage import DailyRepository, Database, QuizRepository
 from bot.storage.til_questions import NewTilQuestion, TilQuestionRepository
+from tests.fakes.chat_models import ConcurrentFakeModel
 from tests.fakes.clock import FakeClock
 
 RUNNER = ChainRunner()
@@ -76,51 +74,18 @@ def question_json(title: str, **changes: Any) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-class TilModel(BaseChatModel):
-    """Answers each prompt by the TIL title in it (so the order calls run in does not matter), and records the
-    prompts and how many calls overlap."""
+class TilModel(ConcurrentFakeModel):
+    """Answers each prompt by the TIL title in it (so the order calls run in does not matter)."""
 
     answers: dict[str, str | Exception] = Field(default_factory=dict)
-    prompts: list[str] = Field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
 
-    @property
-    def _llm_type(self) -> str:
-        return "til-fake"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise NotImplementedError("TIL questions are asked asynchronously")
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        prompt = str(messages[-1].content)
-        self.prompts.append(prompt)
-        try:
-            # Hand the loop to every other call that may start now, so overlap shows if it is allowed.
-            for _ in range(20):
-                await asyncio.sleep(0)
-            match = re.search(r"(?:Title|제목): (.+)", prompt)
-            title = match[1].strip() if match else "?"
-            answer = self.answers.get(title, question_json(title))
-            if isinstance(answer, Exception):
-                raise answer
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(answer))])
-        finally:
-            self.in_flight -= 1
+    def reply(self, prompt: str) -> str:
+        match = re.search(r"(?:Title|제목): (.+)", prompt)
+        title = match[1].strip() if match else "?"
+        answer = self.answers.get(title, question_json(title))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 async def add_post(
@@ -388,11 +353,17 @@ async def daily_with(db: Database, til: TilQuestionSource | None, clock: FakeClo
     return daily
 
 
-async def test_the_daily_quiz_asks_a_til_question_first_then_the_banks(db: Database) -> None:
+async def ec2_question_written(db: Database, clock: FakeClock) -> TilQuestionService:
+    """Alice's TIL on EC2, and the quiz question written from it."""
     await add_post(db, ALICE, "EC2")
-    clock = FakeClock(START)
     til = til_service(db, TilModel(), now=clock.now)
     await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    return til
+
+
+async def test_the_daily_quiz_asks_a_til_question_first_then_the_banks(db: Database) -> None:
+    clock = FakeClock(START)
+    til = await ec2_question_written(db, clock)
     daily = await daily_with(db, til, clock)
 
     session_id, question = await daily.claim_next_day()
@@ -449,10 +420,8 @@ async def test_a_failing_til_source_costs_the_daily_quiz_nothing(
 
 
 async def test_til_questions_asked_within_the_window_are_not_asked_again(db: Database) -> None:
-    await add_post(db, ALICE, "EC2")
     clock = FakeClock(START)
-    til = til_service(db, TilModel(), now=clock.now)
-    await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    til = await ec2_question_written(db, clock)
 
     class Forgetful:
         """Hands out the same question every time, as a source whose marks were lost would."""
@@ -471,10 +440,8 @@ async def test_til_questions_asked_within_the_window_are_not_asked_again(db: Dat
 
 
 async def test_a_til_question_answered_in_the_daily_quiz_comes_back_for_review(db: Database) -> None:
-    await add_post(db, ALICE, "EC2")
     clock = FakeClock(START)
-    til = til_service(db, TilModel(), now=clock.now)
-    await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    til = await ec2_question_written(db, clock)
     daily = await daily_with(db, til, clock)
     session_id, question = await daily.claim_next_day()
     await daily.sessions.answer(session_id, 0, BOB, choice=1)  # wrong: the card is due again soon

@@ -14,6 +14,9 @@ from bot.services.til.model import TilPost
 
 # What the prompt shows for a section the member left empty (the prompt says so).
 EMPTY = "-"
+# A TIL may hold 20,000 characters of what-I-learned (model.LIMITS); the review answers what was hard, so the
+# prompt keeps the first part of a long post and stays within the explain budgets.
+MAX_LEARNED_CHARS = 8000
 
 
 class TilFeedbackService:
@@ -31,7 +34,7 @@ class TilFeedbackService:
             "title": post.title,
             "date": post.local_date.isoformat(),
             "tags": ", ".join(post.tags) or EMPTY,
-            "learned": post.learned,
+            "learned": post.learned[:MAX_LEARNED_CHARS],
             "hard": post.hard or EMPTY,
             "curious": post.curious or EMPTY,
             "reflection": post.reflection or EMPTY,

@@ -1,11 +1,22 @@
 """What a TIL is, and what a member may submit as one.
 
-A TIL has the shape of the study group's daily post (../shared/seed/til-example.txt): a dated title, what I
-learned (required), what was hard, what I am curious about or lacking, a reflection, and tags.
+A TIL has the shape of the study group's daily post (../shared/seed/til-example.txt): a dated title,
+what I learned (required), what was hard, what I am curious about or lacking, a reflection, and tags.
 
-The limits keep a whole TIL within one Discord message: a modal field may hold 4,000 characters, but the
-embeds of one message hold 6,000 in all, a description 4,096 and a field 1,024. A forum post takes at most
-five tags of at most 20 characters each.
+The limits are about what a TIL may hold, not about what one Discord message shows: the group's real daily
+post has some 7,000 characters of what-I-learned (notes per subject, code, model output), more than an embed
+(description 4,096, 6,000 in all) or a form field (4,000) takes. So:
+
+- what I learned: 20,000 characters, about three times the real post. A post that long is still small
+  everywhere it goes: a whole TIL at its limits is ~100 KB of UTF-8 even in Korean, far below the 10 MiB a
+  bot may attach; `questions`, `digest` and `feedback` clip what they send a model; and the trigram index
+  takes such a row like any other.
+- what was hard, curious/lacking, reflection: 4,000 each, one form field, so the form can still edit them.
+- the title: 100, the most a forum post's name holds.
+
+A post longer than one message is shown as a preview cut at a paragraph with the whole TIL attached as a
+Markdown file (cogs/til/_render.py); text longer than a form field comes in as a file (`importing`). A forum
+post takes at most five tags of at most 20 characters each.
 """
 
 from __future__ import annotations
@@ -28,11 +39,13 @@ class Section(StrEnum):
 
 LIMITS = {
     Section.TITLE: 100,
-    Section.LEARNED: 3000,
-    Section.HARD: 1000,
-    Section.CURIOUS: 1000,
-    Section.REFLECTION: 600,
+    Section.LEARNED: 20_000,
+    Section.HARD: 4000,
+    Section.CURIOUS: 4000,
+    Section.REFLECTION: 4000,
 }
+# Discord's most for one text field of a form (a modal's text input).
+FORM_FIELD_LIMIT = 4000
 MAX_TAGS = 5
 MAX_TAG_CHARS = 20
 
@@ -81,6 +94,33 @@ class TilPost:
     @property
     def published(self) -> bool:
         return self.message_id is not None
+
+
+@dataclass(frozen=True)
+class TilSettings:
+    """A guild's TIL settings: the home channel, and the reminder and digest as configured."""
+
+    guild_id: int
+    channel_id: int | None
+    thread_per_member: bool
+    reminder_time: str | None
+    reminder_role_id: int | None
+    reminder_channel_id: int | None
+    digest_weekday: int | None
+    digest_time: str | None
+    digest_channel_id: int | None
+    timezone: str
+    """The guild's (guild_settings.timezone)."""
+
+
+def form_limit(section: Section) -> int:
+    """The most the form's field for `section` takes: the TIL's limit, within what Discord allows a field."""
+    return min(LIMITS[section], FORM_FIELD_LIMIT)
+
+
+def fits_form(draft: TilDraft) -> bool:
+    """Whether every section fits its form field, so the form can show (and edit) the whole TIL."""
+    return all(len(getattr(draft, section.value)) <= form_limit(section) for section in Section)
 
 
 def default_title(day: date) -> str:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InvalidInput, NotAllowed
 from bot.services.daily import resolve_timezone
-from bot.services.til.model import TilDraft, TilPost
+from bot.services.til.model import TilDraft, TilPost, TilSettings
 from bot.services.til.streaks import Streak, streak_of
 from bot.storage.til import SearchQuery, TilRepository
 
@@ -73,21 +73,6 @@ class SearchHit:
     snippet: str
     """Text around the first match, on one line, Markdown in it escaped, every match wrapped in ** **;
     at most 200 characters. Ready to put in an embed as it is."""
-
-
-@dataclass(frozen=True)
-class TilSettings:
-    guild_id: int
-    channel_id: int | None
-    thread_per_member: bool
-    reminder_time: str | None
-    reminder_role_id: int | None
-    reminder_channel_id: int | None
-    digest_weekday: int | None
-    digest_time: str | None
-    digest_channel_id: int | None
-    timezone: str
-    """The guild's (guild_settings.timezone)."""
 
 
 def parse_query(text: str) -> list[str]:
@@ -309,22 +294,7 @@ class TilService:
     # --- settings and member choices -------------------------------------------------------------------------
 
     async def settings(self, guild_id: int) -> TilSettings:
-        row = await self._repo.settings(guild_id)
-        timezone = await self.guild_timezone(guild_id)
-        if row is None:
-            return TilSettings(guild_id, None, False, None, None, None, None, None, None, timezone)
-        return TilSettings(
-            guild_id=guild_id,
-            channel_id=row.channel_id,
-            thread_per_member=row.thread_per_member,
-            reminder_time=row.reminder_time,
-            reminder_role_id=row.reminder_role_id,
-            reminder_channel_id=row.reminder_channel_id,
-            digest_weekday=row.digest_weekday,
-            digest_time=row.digest_time,
-            digest_channel_id=row.digest_channel_id,
-            timezone=timezone,
-        )
+        return await self._repo.settings(guild_id, await self.guild_timezone(guild_id))
 
     async def set_channel(self, guild_id: int, channel_id: int | None, *, thread_per_member: bool) -> TilSettings:
         await self._repo.set_channel(guild_id, channel_id, thread_per_member, self._now())

@@ -26,9 +26,7 @@ from bot.errors import InvalidInput
 from bot.services.daily import (
     DEFAULT_TIMEZONE,
     LATE_AFTER,
-    MAX_NAP,
     RETRY_BACKOFF,
-    STUCK_PAUSE,
     DestinationForbidden,
     DestinationGone,
     LanguageOf,
@@ -36,6 +34,7 @@ from bot.services.daily import (
     parse_local_time,
     resolve_timezone,
 )
+from bot.services.scheduling import NappingScheduler
 from bot.storage import TilJob, TilJobSettings, TilRunRow, TilScheduleRepository
 
 log = logging.getLogger(__name__)
@@ -111,37 +110,6 @@ class TilPublisher(Protocol[DigestT]):
         Best effort: must not raise."""
 
 
-@dataclass(frozen=True)
-class TilScheduleSettings:
-    """What `/til reminder` and `/til digest` show."""
-
-    guild_id: int
-    timezone: str
-    reminder_time: str | None
-    reminder_role_id: int | None
-    reminder_channel_id: int | None
-    reminder_next_at: datetime | None
-    digest_weekday: int | None
-    digest_time: str | None
-    digest_channel_id: int | None
-    digest_next_at: datetime | None
-
-
-def _settings(row: TilJobSettings) -> TilScheduleSettings:
-    return TilScheduleSettings(
-        guild_id=row.guild_id,
-        timezone=row.timezone,
-        reminder_time=row.reminder_time,
-        reminder_role_id=row.reminder_role_id,
-        reminder_channel_id=row.reminder_channel_id,
-        reminder_next_at=row.reminder_next_at,
-        digest_weekday=row.digest_weekday,
-        digest_time=row.digest_time,
-        digest_channel_id=row.digest_channel_id,
-        digest_next_at=row.digest_next_at,
-    )
-
-
 # --- schedule arithmetic ------------------------------------------------------------------------------------------
 
 
@@ -191,12 +159,13 @@ class TilScheduleService:
         self._clock = clock
         self.grace = {TilJob.REMINDER: reminder_grace, TilJob.DIGEST: digest_grace}
 
-    async def settings(self, guild_id: int) -> TilScheduleSettings:
-        return _settings(await self._repo.settings(guild_id, DEFAULT_TIMEZONE))
+    async def settings(self, guild_id: int) -> TilJobSettings:
+        """What `/til reminder` and `/til digest` show."""
+        return await self._repo.settings(guild_id, DEFAULT_TIMEZONE)
 
     async def configure_reminder(
         self, guild_id: int, local_time: str | None, role_id: int | None = None, channel_id: int | None = None
-    ) -> TilScheduleSettings:
+    ) -> TilJobSettings:
         """A daily reminder at `local_time` in the guild's zone (None: no reminders). Members who opted in get a
         DM; `role_id` is mentioned in `channel_id`, which it needs. Validates before storing anything."""
         if local_time is None:
@@ -221,7 +190,7 @@ class TilScheduleService:
 
     async def configure_digest(
         self, guild_id: int, weekday: int | None, local_time: str = "21:00", channel_id: int | None = None
-    ) -> TilScheduleSettings:
+    ) -> TilJobSettings:
         """A weekly digest on `weekday` (Monday = 0; None: no digest) at `local_time` in the guild's zone, posted in
         `channel_id`, else in the TIL home channel. Validates before storing anything."""
         if weekday is None:
@@ -285,12 +254,13 @@ class TilScheduleService:
 # --- the scheduler loop -------------------------------------------------------------------------------------------
 
 
-class TilScheduler(Generic[DigestT]):
+class TilScheduler(NappingScheduler, Generic[DigestT]):
     """One loop for every guild's reminders and digests: claims what is due, runs it, retries what Discord failed.
 
     A loop of its own beside `DailyScheduler`, not a pass inside it: the daily loop's work is shaped around its
     posts (send leases, nonces per post, reveals, streaks), and a TIL job shares none of that; two small loops that
-    each sleep until their own earliest moment are simpler than one that knows both features.
+    each sleep until their own earliest moment (the loop itself is `NappingScheduler`, shared) are simpler than one
+    that knows both features.
     """
 
     def __init__(
@@ -305,53 +275,17 @@ class TilScheduler(Generic[DigestT]):
         senders: int = SENDERS,
         timeout_s: dict[TilJob, float] | None = None,
     ) -> None:
+        super().__init__(clock, log, "TIL")
         self._service = service
         self._repo = repo
-        self._clock = clock
         self._publisher = publisher
         self._make_digest = make_digest
         self._language_of = language_of
         self._senders = asyncio.Semaphore(senders)
         self._timeout_s = timeout_s or TIMEOUT_S
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self.passes = 0
 
-    def wake(self) -> None:
-        """Look again now (a reminder or digest was configured in this process)."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Ends `run` soon: jobs in flight finish (so what was sent is recorded), no new ones start."""
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            done = 0
-            try:
-                done = await self.run_once()
-            except Exception:
-                log.exception("TIL scheduler pass failed; trying again shortly")
-            wake_at = await self._repo.next_wake()
-            now = self._clock.now()
-            if wake_at is not None and wake_at <= now and not done:
-                wake_at = now + STUCK_PAUSE  # still due after a pass that did nothing: something keeps failing
-            until = now + MAX_NAP if wake_at is None else min(max(wake_at, now), now + MAX_NAP)
-            await self._nap(until)
-
-    async def _nap(self, until: datetime) -> None:
-        if self._wake.is_set():
-            return
-        woken = asyncio.ensure_future(self._wake.wait())
-        slept = asyncio.ensure_future(self._clock.sleep_until(until))
-        try:
-            await asyncio.wait({woken, slept}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (woken, slept):
-                task.cancel()
-            await asyncio.gather(woken, slept, return_exceptions=True)
+    async def next_wake(self) -> datetime | None:
+        return await self._repo.next_wake()
 
     async def run_once(self) -> int:
         """One pass: every due job claimed and run (or scheduled for a retry) before returning; how many ran."""
