@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.discord import FakeDiscord
+from bot.devtools.fake_discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[1]
 # Extra STUDYBUDDY_* settings for the bot under test (e.g. from --max-generations); defaults otherwise.

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from benchmarks._harness import bot_process
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeUser
+from bot.devtools.fake_discord import FakeChannel, FakeDiscord, FakeUser
 
 ZONES = ("Asia/Seoul", "Europe/Berlin", "UTC")
 SETUP_CONCURRENCY = 40

@@ -29,10 +29,10 @@ from typing import Any
 from langchain_openai import ChatOpenAI
 
 from benchmarks._harness import BOT_SETTINGS, ROOT, bot_process, percentile
+from bot.devtools.fake_discord import FakeDiscord, FakeInteraction, FakeMessage, FakeUser
 from bot.i18n import Catalog
 from bot.llm.chains import ChainFactory
 from bot.llm.prompts import PromptLibrary
-from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeMessage, FakeUser
 from tests.fakes.openai_script import expected_answer
 
 TOKENS = 120

@@ -24,7 +24,7 @@ from typing import Any
 import discord
 
 from benchmarks._harness import bot_process, percentile
-from tests.fakes.discord import FakeDiscord, FakeInteraction, FakeMessage
+from bot.devtools.fake_discord import FakeDiscord, FakeInteraction, FakeMessage
 
 BANK = b"""
 bank: bench

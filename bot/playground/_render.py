@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.playground._fake import FakeMessage
+from bot.devtools.fake_discord import FakeMessage
 
 JSON = dict[str, Any]
 EPHEMERAL = 1 << 6

@@ -26,9 +26,7 @@ from pydantic import SecretStr
 from bot.app import build_services
 from bot.bot import StudyBuddy
 from bot.config import Settings
-from bot.playground import _lines as lines
-from bot.playground._clock import PlaygroundClock
-from bot.playground._fake import (
+from bot.devtools.fake_discord import (
     FakeChannel,
     FakeDiscord,
     FakeDiscordUsageError,
@@ -39,8 +37,9 @@ from bot.playground._fake import (
     FakeUser,
     running_fake_discord,
     start_bot,
-    with_stable_ids,
 )
+from bot.playground import _lines as lines
+from bot.playground._clock import PlaygroundClock
 from bot.playground._lines import HELP
 from bot.playground._render import EPHEMERAL, Names, Shown, modal_fields, render, render_modal
 
@@ -95,8 +94,11 @@ class World:
 
     @classmethod
     def build(cls, fake: FakeDiscord) -> World:
-        world = with_stable_ids(fake)
-        world.stable = True
+        with fake.world.stable_ids():
+            return cls._build(fake)
+
+    @classmethod
+    def _build(cls, fake: FakeDiscord) -> World:
         guild = fake.add_guild("Study Group", locale="ko")
         moderators = fake.add_role(
             guild, "Moderators", permissions=discord.Permissions(manage_messages=True, manage_guild=True).value
@@ -108,7 +110,6 @@ class World:
             "alice": fake.add_member(guild, "alice", locale="ko"),
             "bob": fake.add_member(guild, "bob", locale="en-US"),
         }
-        world.stable = False
         return cls(guild, channels, members, moderators)
 
     def describe(self) -> str:

@@ -15,9 +15,17 @@ import pytest
 from bot.app import build_services
 from bot.bot import StudyBuddy
 from bot.config import Settings
+from bot.devtools.fake_discord import (
+    FakeChannel,
+    FakeDiscord,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    running_fake_discord,
+    start_bot,
+)
 from tests.fakes.clock import FakeClock
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMessage, FakeUser
-from tests.fakes.discord._pytest import running_fake_discord, start_bot
 from tests.fakes.openai_server import FakeOpenAI
 
 

@@ -15,8 +15,7 @@ import aiosqlite
 
 from bot.cli import backup, check, run_bot
 from bot.config import Settings
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord._pytest import running_fake_discord
+from bot.devtools.fake_discord import FakeDiscord, running_fake_discord
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN_ENV = {

@@ -10,10 +10,10 @@ import copy
 import re
 from datetime import timedelta
 
+from bot.devtools.fake_discord import FakeChannel, FakeMessage, FakeUser
 from bot.services.daily import DailyScheduler
 from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
 from tests.e2e.test_quiz import choice_bank, click, correct_choice, revealed, session_of
-from tests.fakes.discord import FakeChannel, FakeMessage, FakeUser
 
 DAILY_TITLE = "오늘의 퀴즈"
 

@@ -8,8 +8,8 @@ import re
 import discord
 import pytest
 
+from bot.devtools.fake_discord import FakeMessage, FakeUser
 from tests.e2e.conftest import BotFactory, Running
-from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.openai_script import Fault, Reply, expected_answer
 
 STOP = re.compile(r"^stream:stop:\d+$")

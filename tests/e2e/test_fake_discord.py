@@ -12,7 +12,7 @@ import pytest
 from discord import app_commands, ui
 from discord.ext import commands
 
-from tests.fakes.discord import (
+from bot.devtools.fake_discord import (
     BucketSpec,
     FakeChannel,
     FakeDiscord,
@@ -20,8 +20,9 @@ from tests.fakes.discord import (
     FakeUser,
     FixedWindowLimiter,
     RateLimitPolicy,
+    running_fake_discord,
+    start_bot,
 )
-from tests.fakes.discord._pytest import running_fake_discord, start_bot
 
 
 class World:

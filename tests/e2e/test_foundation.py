@@ -10,9 +10,8 @@ from discord import app_commands
 
 from bot.app import build_services
 from bot.bot import StudyBuddy
+from bot.devtools.fake_discord import FakeDiscord, running_fake_discord, start_bot
 from tests.e2e.conftest import BotFactory, World, settings_for
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord._pytest import running_fake_discord, start_bot
 from tests.fakes.openai_script import Reply
 
 

@@ -7,8 +7,8 @@ import copy
 import re
 from datetime import timedelta
 
+from bot.devtools.fake_discord import FakeMessage, FakeUser
 from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
-from tests.fakes.discord import FakeMessage, FakeUser
 from tests.fakes.openai_script import Reply
 
 CHOICE = re.compile(r"^quiz:(\d+):(\d+):(\d)$")

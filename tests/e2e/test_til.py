@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from bot.devtools.fake_discord import FakeChannel, FakeMessage, FakeUser
 from bot.services.til.export import ExportFile, parse_export
 from bot.services.til.importing import MAX_FILE_BYTES
 from bot.services.til.model import LIMITS, Section, TilDraft, clean_draft, form_limit
 from tests.e2e.conftest import SCHEDULERS, BotFactory, Running
 from tests.e2e.test_daily import daily_question
 from tests.e2e.test_daily import set_up as set_up_daily
-from tests.fakes.discord import FakeChannel, FakeMessage, FakeUser
 from tests.fakes.openai_script import Reply, expected_answer
 
 EC2 = "EC2 (Elastic Compute Cloud): AWS에서 제공하는 가상 서버 서비스. 인스턴스를 필요할 때 만들고 종료한다."

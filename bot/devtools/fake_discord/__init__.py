@@ -1,6 +1,7 @@
 """A fake Discord (REST + gateway on 127.0.0.1) that the real discord.py client logs into.
 
-See ``tests/README.md`` ("Fake Discord") for usage.
+See ``tests/README.md`` ("Fake Discord") for usage. It is part of the package because `studybuddy playground` runs
+the real bot against it; the tests use it from here too.
 """
 
 from ._commands import FakeDiscordUsageError
@@ -8,6 +9,7 @@ from ._fake import FakeDiscord
 from ._interaction import FakeInteraction
 from ._models import FakeChannel, FakeGuild, FakeMessage, FakeRole, FakeUser, RecordedRequest
 from ._ratelimit import BucketSpec, Decision, FixedWindowLimiter, RateLimitPolicy
+from ._running import running_fake_discord, start_bot
 
 __all__ = [
     "BucketSpec",
@@ -23,4 +25,6 @@ __all__ = [
     "FixedWindowLimiter",
     "RateLimitPolicy",
     "RecordedRequest",
+    "running_fake_discord",
+    "start_bot",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,11 +56,17 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# 2025-01-01 00:00 UTC: the timestamp part of `World.stable_ids` ids.
+STABLE_IDS_MS = 1_735_689_600_000 - DISCORD_EPOCH_MS
+
+
 class World:
     """Guilds, channels, users and messages, plus a condition notified on every message change."""
 
     def __init__(self, *, bot_name: str = "StudyBuddy", bot_permissions: int = DEFAULT_BOT) -> None:
         self._counter = itertools.count()
+        self._stable_ids = itertools.count(1)
+        self._stable_counter: Iterator[int] | None = None
         self.application_id = self.snowflake()
         self.bot_user = FakeUser(self.snowflake(), bot_name, bot=True)
         self.app_owner = FakeUser(self.snowflake(), "app-owner")
@@ -79,9 +86,21 @@ class World:
         self._nonces: dict[tuple[int, str], tuple[float, FakeMessage]] = {}
 
     def snowflake(self) -> int:
-        """Increasing ids with a real timestamp part, like Discord's."""
+        """Increasing ids with a real timestamp part, like Discord's (a fixed one inside `stable_ids`)."""
+        if self._stable_counter is not None:
+            return (STABLE_IDS_MS << 22) | next(self._stable_counter)
         millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (millis << 22) | (next(self._counter) & 0x3FFFFF)
+
+    @contextlib.contextmanager
+    def stable_ids(self) -> Iterator[None]:
+        """What is built inside gets the same ids on every run, so a database kept between runs (the playground's
+        `--db`) finds its guild, channels and members again. Ids made later stay time-based, like Discord's."""
+        self._stable_counter = self._stable_ids
+        try:
+            yield
+        finally:
+            self._stable_counter = None
 
     # -- building the world -------------------------------------------------------------------
 

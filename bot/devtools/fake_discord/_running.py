@@ -1,9 +1,4 @@
-"""Pytest helpers: a started FakeDiscord, and logging a real bot into it for the length of a test.
-
-Use from a conftest or test module::
-
-    from tests.fakes.discord._pytest import fake_discord, start_bot  # noqa: F401 (fixture)
-"""
+"""A started FakeDiscord, and a real bot logged into it, for as long as a test or a playground session runs."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import discord
-import pytest
 
 from ._fake import FakeDiscord
 
@@ -51,10 +45,3 @@ async def start_bot(fake: FakeDiscord, bot: discord.Client, *, timeout: float = 
         await bot.close()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout)
-
-
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    """A started, installed FakeDiscord with default limits; build the world, then ``start_bot``."""
-    async with running_fake_discord() as fake:
-        yield fake
