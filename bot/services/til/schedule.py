@@ -72,7 +72,8 @@ class TilReminder:
 
     @property
     def nonce(self) -> str:
-        """For Discord's enforced nonce (per channel, so the same in every DM): a retried send is not repeated."""
+        """The run's part of Discord's enforced nonce, so a retried send is not repeated. Discord remembers a nonce
+        per author (the bot), not per channel: the publisher adds the destination to it for each DM and the channel."""
         return f"til-{self.run_id}"
 
 
