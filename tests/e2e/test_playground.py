@@ -237,3 +237,13 @@ async def test_a_til_post_lands_in_the_forum(tmp_path: Path) -> None:
     body = block(transcript, int(post[1]))
     assert "Target tracking keeps the average CPU near a target." in body
     assert "TIL #1" in transcript and "#til > EC2 Auto Scaling basics" in transcript
+
+
+async def test_the_readme_demo_script_tours_til_quiz_and_the_daily_quiz(tmp_path: Path) -> None:
+    """docs/playground-demo.txt is what the README tells newcomers to run: keep it working."""
+    transcript = await play(tmp_path, (ROOT / "docs" / "playground-demo.txt").read_text(encoding="utf-8"))
+    assert "  ! " not in transcript  # every line was understood
+    assert "#til > TIL 2026-12-02 EC2와 EBS [AWS]" in transcript  # the forum post, its tag applied
+    assert "**스토리지**" in transcript  # the search hit, the match marked
+    assert "📅" in transcript and "[1 A] [2 B] [3 C] [4 D]" in transcript  # the daily question, after `time +1d`
+    assert "til-heatmap.png" in transcript  # /til streak with its picture
