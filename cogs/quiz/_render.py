@@ -68,12 +68,28 @@ def reveal_embed(
     return embed
 
 
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def rank_labels(scores: Sequence[int]) -> list[str]:
+    """Labels for scores sorted best first: equal scores share a rank (1, 1, 3), and a medal goes only to a rank
+    within the top three with a score above zero."""
+    labels: list[str] = []
+    rank = 0
+    for index, score in enumerate(scores):
+        if index == 0 or score != scores[index - 1]:
+            rank = index
+        labels.append(MEDALS[rank] if rank < len(MEDALS) and score > 0 else f"{rank + 1}.")
+    return labels
+
+
 def scoreboard_embed(text: Text, topic: str, rows: Sequence[tuple[int, int, int]], *, stopped: bool) -> discord.Embed:
     """rows: (user id, correct, answered), best first."""
-    medals = ("🥇", "🥈", "🥉")
+    shown = rows[:25]
+    labels = rank_labels([correct for _, correct, _ in shown])
     lines = [
-        f"{medals[rank] if rank < len(medals) else f'{rank + 1}.'} <@{user_id}> — {correct}/{answered}"
-        for rank, (user_id, correct, answered) in enumerate(rows[:25])
+        f"{label} <@{user_id}> — {correct}/{answered}"
+        for label, (user_id, correct, answered) in zip(labels, shown, strict=True)
     ]
     return discord.Embed(
         title=text("quiz.stopped_title" if stopped else "quiz.finished_title", topic=topic),

@@ -19,6 +19,7 @@ import discord
 from bot.services.til.export import post_filename, post_markdown
 from bot.services.til.model import TilPost
 from bot.services.til.posts import Page, SearchHit, Streak
+from cogs.quiz._render import rank_labels
 
 Text = Callable[..., str]
 
@@ -29,7 +30,6 @@ FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
 # The three optional sections, in the example post's order, as embed fields.
 SECTION_FIELDS = (("hard", "til_ui.section_hard"), ("curious", "til_ui.section_curious"))
-MEDALS = ("🥇", "🥈", "🥉")
 CUT_MARK = "…"
 _FENCE = "```"
 # What a cut may add after the kept text: a closing fence and the mark, each on a line of its own.
@@ -214,15 +214,10 @@ def streak_embed(text: Text, streak: Streak, *, whose: str, image: str | None) -
 
 
 def board_embed(text: Text, leaders: Sequence[tuple[int, Streak]]) -> discord.Embed:
+    labels = rank_labels([streak.current for _, streak in leaders])
     lines = [
-        text(
-            "til_ui.board_line",
-            rank=MEDALS[rank] if rank < len(MEDALS) else f"{rank + 1}.",
-            user=user_id,
-            days=streak.current,
-            longest=streak.longest,
-        )
-        for rank, (user_id, streak) in enumerate(leaders)
+        text("til_ui.board_line", rank=label, user=user_id, days=streak.current, longest=streak.longest)
+        for label, (user_id, streak) in zip(labels, leaders, strict=True)
     ]
     return discord.Embed(
         title=text("til_ui.board_title"),
