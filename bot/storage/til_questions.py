@@ -80,12 +80,13 @@ class TilQuestionRepository:
 
     async def insert(self, questions: Sequence[NewTilQuestion], now: datetime) -> int:
         """Stores questions in one transaction; returns how many were stored. A question whose post was deleted,
-        or whose author opted out, while the model was writing it is not stored."""
+        or whose author opted out, while the model was writing it is not stored, nor one for a post that got a
+        question meanwhile (another process wrote it)."""
         stored = 0
         async with self._db.transaction() as conn:
             for question in questions:
                 cursor = await conn.execute(
-                    "INSERT INTO til_questions (guild_id, post_id, language, payload, created_at)"
+                    "INSERT OR IGNORE INTO til_questions (guild_id, post_id, language, payload, created_at)"
                     " SELECT p.guild_id, p.id, ?, ?, ? FROM til_posts p"
                     f" WHERE p.id = ? AND p.guild_id = ? AND {_AUTHOR_IN}",
                     (question.language, question.payload, to_text(now), question.post_id, question.guild_id),

@@ -182,10 +182,7 @@ class Til(commands.Cog):
         today = await self.service.today(interaction.guild_id, interaction.user.id)
 
         async def save(submit: discord.Interaction, draft: TilDraft) -> None:
-            assert submit.guild_id is not None
-            post = await self.service.create(submit.guild_id, submit.user.id, draft)
-            await self._publish_and_report(submit, language, post, done_key="til_ui.posted")
-            self._write_questions({post.guild_id})
+            await self._save_new(submit, language, draft)
 
         async def day() -> date:
             # Read at submission: a form opened before midnight and sent after belongs to the new day.
@@ -212,11 +209,18 @@ class Til(commands.Cog):
     async def _post_file(
         self, interaction: discord.Interaction, language: str, file: discord.Attachment, tags: str | None
     ) -> None:
+        await self._save_new(interaction, language, await self._read_file(interaction, file, tags))
+
+    async def _save_new(self, interaction: discord.Interaction, language: str, draft: TilDraft) -> None:
         assert interaction.guild_id is not None
-        draft = await self._read_file(interaction, file, tags)
         post = await self.service.create(interaction.guild_id, interaction.user.id, draft)
         await self._publish_and_report(interaction, language, post, done_key="til_ui.posted")
         self._write_questions({post.guild_id})
+
+    async def _save_edit(self, interaction: discord.Interaction, language: str, post: TilPost, draft: TilDraft) -> None:
+        edited = await self.service.edit(post.guild_id, post.id, interaction.user.id, draft)
+        await self._publish_and_report(interaction, language, edited, done_key="til_ui.edited")
+        self._write_questions({edited.guild_id})  # its waiting questions went with the old text
 
     async def _publish_and_report(
         self, interaction: discord.Interaction, language: str, post: TilPost, *, done_key: str
@@ -290,9 +294,7 @@ class Til(commands.Cog):
         parse_tags(tags)
         language = await self.bot.language_for(interaction)
         if file is not None:
-            draft = await self._read_file(interaction, file, tags, post)
-            edited = await self.service.edit(post.guild_id, post.id, interaction.user.id, draft)
-            await self._publish_and_report(interaction, language, edited, done_key="til_ui.edited")
+            await self._save_edit(interaction, language, post, await self._read_file(interaction, file, tags, post))
             return
         if not fits_form(post.draft):
             # The form would cut the post short (4,000 characters a field): a file carries all of it.
@@ -300,8 +302,7 @@ class Til(commands.Cog):
         new_tags = tags if tags is not None else ", ".join(post.tags)
 
         async def save(submit: discord.Interaction, draft: TilDraft) -> None:
-            edited = await self.service.edit(post.guild_id, post.id, submit.user.id, draft)
-            await self._publish_and_report(submit, language, edited, done_key="til_ui.edited")
+            await self._save_edit(submit, language, post, draft)
 
         async def day() -> date:
             return post.local_date  # an edited TIL stays on its day

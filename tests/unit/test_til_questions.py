@@ -264,6 +264,25 @@ async def test_deleting_a_post_deletes_its_questions(db: Database) -> None:
     assert await stored_questions(db) == []
 
 
+async def test_an_edited_post_gets_a_question_from_its_new_text(db: Database) -> None:
+    post = await add_post(db, ALICE, "EC2")
+    service = til_service(db, TilModel())
+    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await db.execute("UPDATE til_posts SET title = 'Lambda' WHERE id = ?", (post,))
+    assert await stored_questions(db) == []  # written from the old text, never asked: gone with it
+    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    assert await stored_questions(db) == [(post, "What does Lambda do?")]
+
+
+async def test_a_post_gets_one_waiting_question_even_when_two_processes_write_one(db: Database) -> None:
+    post = await add_post(db, ALICE, "EC2")
+    repo = TilQuestionRepository(db)
+    written = NewTilQuestion(GUILD, post, "en", json.dumps({"text": "Q?"}))
+    assert await repo.insert([written], START) == 1
+    assert await repo.insert([written], START) == 0  # the other process's copy is not stored
+    assert len(await stored_questions(db)) == 1
+
+
 # --- handing questions out -----------------------------------------------------------------------------------
 
 

@@ -111,6 +111,14 @@ CREATE TABLE til_questions (
     used_at     TEXT                            -- when a daily quiz asked it
 );
 CREATE INDEX til_questions_unused ON til_questions (guild_id, used_at, created_at);
+-- One waiting question per post and language: two processes writing questions for the same new post store one.
+CREATE UNIQUE INDEX til_questions_one_waiting ON til_questions (post_id, language) WHERE used_at IS NULL;
+
+-- An edited post takes back its questions not asked yet: they were written from the old text.
+CREATE TRIGGER til_posts_edited_questions AFTER UPDATE OF title, learned, hard, curious, reflection ON til_posts
+BEGIN
+    DELETE FROM til_questions WHERE post_id = new.id AND used_at IS NULL;
+END;
 
 -- An author who opts out of TIL quizzes takes back the questions from their posts that were not asked yet, however
 -- the choice is written (a new member row or a change to an existing one). Asked ones stay in the quiz history.
