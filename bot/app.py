@@ -32,6 +32,7 @@ from bot.services.quiz.review import ReviewService
 from bot.services.quiz.sessions import QuizSessionService
 from bot.services.quiz.stats import QuizStatsService
 from bot.services.quizmasters import QuizmasterService
+from bot.services.server_time import ServerTimeService
 from bot.services.til.digest import TilDigestService
 from bot.services.til.feedback import TilFeedbackService
 from bot.services.til.posts import TilService
@@ -82,6 +83,7 @@ class Services:
     til_digest: TilDigestService
     til_schedule_repo: TilScheduleRepository
     til_schedule_service: TilScheduleService
+    server_time: ServerTimeService
     mydata: MyDataService
 
     async def aclose(self) -> None:
@@ -118,6 +120,7 @@ async def build_services(
     quiz_sessions = QuizSessionService(quiz_repo, quiz_catalog, quiz_review, now=clock.now)
     daily_repo = DailyRepository(db)
     til_schedule_repo = TilScheduleRepository(db)
+    til_schedule = TilScheduleService(til_schedule_repo, clock)
     explain = ExplainService(chains, usage, ConversationRepository(db), gate, catalog, runner)
     til = TilService(TilRepository(db), now=clock.now)
     return Services(
@@ -152,6 +155,7 @@ async def build_services(
         til_feedback=TilFeedbackService(explain, chains) if chains is not None else None,
         til_digest=TilDigestService(chains, runner, til),
         til_schedule_repo=til_schedule_repo,
-        til_schedule_service=TilScheduleService(til_schedule_repo, clock),
+        til_schedule_service=til_schedule,
+        server_time=ServerTimeService(guild_settings, til_schedule),
         mydata=MyDataService(MyDataRepository(db), now=clock.now),
     )

@@ -2,17 +2,40 @@
 
 The work itself is database rows (posts, reminders, digests), so a restart picks up where it was; what this
 keeps is that a send in flight at unload is let finish and be recorded, so a restart does not repeat it.
+`delivering` wraps each send, turning Discord's errors into the `DeliveryFailed` kinds the schedulers act on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+import aiohttp
+import discord
 from discord.ext import commands
 
+from bot.services.daily import DeliveryFailed, DestinationForbidden, DestinationGone, DestinationUnavailable
+
 STOP_GRACE_S = 10.0
+
+
+@contextlib.asynccontextmanager
+async def delivering() -> AsyncIterator[None]:
+    """Discord's answers to a scheduled send, as the schedulers understand them: gone, forbidden, or try later."""
+    try:
+        yield
+    except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
+        raise _delivery_failure(error) from error
+
+
+def _delivery_failure(error: Exception) -> DeliveryFailed:
+    if isinstance(error, discord.NotFound):
+        return DestinationGone(str(error))
+    if isinstance(error, discord.Forbidden):
+        return DestinationForbidden(str(error))
+    return DestinationUnavailable(str(error))
 
 
 class Scheduler(Protocol):

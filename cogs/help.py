@@ -14,6 +14,7 @@ from bot.bot import StudyBuddy
 EMBED_FIELD_LIMIT = 25
 FIELD_VALUE_LIMIT = 1024
 AUTOCOMPLETE_LIMIT = 25
+COMMAND_NAME_LIMIT = 100  # a command name is at most 32 characters; room for "/til post" and the like
 
 Tree = app_commands.CommandTree[StudyBuddy]
 SlashCommand = app_commands.Command[Any, ..., Any] | app_commands.Group
@@ -70,7 +71,9 @@ class Help(commands.Cog):
             "One command to explain in detail (default: all, briefly)", ko="자세히 볼 명령어 (기본: 전체 요약)"
         )
     )
-    async def help(self, interaction: discord.Interaction, command: str | None = None) -> None:
+    async def help(
+        self, interaction: discord.Interaction, command: app_commands.Range[str, 1, COMMAND_NAME_LIMIT] | None = None
+    ) -> None:
         """Show what StudyBuddy can do."""
         language = await self.bot.language_for(interaction)
         text = self.bot.services.languages.text

@@ -11,8 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import StudyBuddy
-from bot.services.til.model import TilPost
-from cogs.til._publish import Publisher, posts_by
+from cogs.til._publish import Publisher
+from cogs.til._render import jump_url
+
+MAX_LINKS = 10
 
 
 def _bot(interaction: discord.Interaction) -> StudyBuddy:
@@ -88,38 +90,35 @@ class MyData(commands.Cog):
         await interaction.response.defer()
         user_id = interaction.user.id
         # The records go first: the TIL messages the bot posted for the member are found through them.
-        published = await self._published_posts(user_id)
+        in_guilds = {guild.id for guild in self.bot.guilds}
+        published = [post for post in await self.services.til.published_posts_by(user_id) if post.guild_id in in_guilds]
         counts = await self.services.mydata.delete(user_id)
         publisher = Publisher(self.bot)
-        for post in published:
-            await publisher.unpublish(post)
+        kept = [post for post in published if not await publisher.unpublish(post)]
         language = await self.bot.language_for(interaction)
+        text = self.services.languages.text
         removed = self._describe(counts, language)
         key, params = ("mydata_ui.deleted", {"counts": removed}) if removed else ("mydata_ui.deleted_nothing", {})
-        await interaction.edit_original_response(
-            content=self.services.languages.text(language, key, **params), view=None
-        )
+        content = text(language, key, **params)
+        if kept:
+            # The records are gone either way; the member should know what is still shown, and where.
+            links = "\n".join([url for post in kept if (url := jump_url(post))][:MAX_LINKS])  # one message holds 2,000
+            content += "\n" + text(language, "mydata_ui.messages_kept", count=len(kept), links=links)
+        await interaction.edit_original_response(content=content, view=None)
 
     def _describe(self, counts: dict[str, int], language: str) -> str:
-        """ "TIL 2, quiz answers 5, ...": tables in words; guild records that only named the member are summed up
-        ("table.column" keys), since they were kept with the name removed."""
+        """ "TIL 2, quiz answers 5, ...": tables in words (each has a `mydata_ui.count.*` label); guild records
+        that only named the member are summed up ("table.column" keys), since they were kept with the name removed."""
         text = self.services.languages.text
-        known = self.services.languages.catalog.keys(language)
-        parts = []
-        for name, count in counts.items():
-            if count and "." not in name:
-                key = f"mydata_ui.count.{name}"
-                parts.append(text(language, key, count=count) if key in known else f"{name} {count}")
+        parts = [
+            text(language, f"mydata_ui.count.{name}", count=count)
+            for name, count in counts.items()
+            if count and "." not in name
+        ]
         anonymised = sum(count for name, count in counts.items() if "." in name)
         if anonymised:
             parts.append(text(language, "mydata_ui.count_anonymised", count=anonymised))
         return ", ".join(parts)
-
-    async def _published_posts(self, user_id: int) -> list[TilPost]:
-        posts: list[TilPost] = []
-        for guild in self.bot.guilds:
-            posts += [post for post in await posts_by(self.services.til, guild.id, user_id) if post.published]
-        return posts
 
     async def keep(self, interaction: discord.Interaction) -> None:
         await interaction.response.edit_message(

@@ -1,4 +1,4 @@
-"""/language: an admin's per-guild override of the reply language."""
+"""/language and /timezone: an admin's per-guild choices of the reply language and the server's time zone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import StudyBuddy
+from bot.services.daily import timezone_suggestions
 
 AUTO = "auto"
 
@@ -38,6 +39,32 @@ class Settings(commands.Cog):
             name = languages.text(reply_language, f"settings.language_{language}")
             message = languages.text(reply_language, "settings.language_set", language_name=name)
         await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(
+        name="timezone", extras={"ko": "이 서버의 시간대를 정해요 (하루의 기준, TIL 알림과 주간 요약)."}
+    )
+    @app_commands.describe(
+        name=app_commands.locale_str(
+            "An IANA time zone, e.g. Asia/Seoul or Europe/Berlin", ko="IANA 시간대 이름 (예: Asia/Seoul, Europe/Berlin)"
+        )
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def timezone(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 64]) -> None:
+        """Choose this server's time zone: when its day ends, and when TIL reminders and digests come."""
+        assert interaction.guild_id is not None  # guild_only
+        zone = await self.bot.services.server_time.set_timezone(interaction.guild_id, name)
+        self.bot.dispatch("schedules_changed", interaction.guild_id)
+        await interaction.response.send_message(
+            await self.bot.text_for(interaction, "settings.timezone_set", zone=zone), ephemeral=True
+        )
+
+    @timezone.autocomplete("name")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in timezone_suggestions(current)]
 
 
 async def setup(bot: StudyBuddy) -> None:

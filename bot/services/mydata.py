@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -41,9 +42,8 @@ class MyDataService:
             "tables": _json_safe(await self._repo.rows_of(user_id)),
         }
         name = f"{EXPORT_FORMAT}-{user_id}-{now.date().isoformat()}.json"
-        exported = ExportFile(name, json.dumps(document, ensure_ascii=False, indent=2).encode())
-        if len(exported.data) > MAX_EXPORT_BYTES:
-            exported = _zipped(exported)
+        # Years of answers and TILs make megabytes of JSON: written off the event loop.
+        exported = await asyncio.to_thread(_export_file, name, document)
         if len(exported.data) > MAX_EXPORT_BYTES:
             raise InvalidInput("mydata.export_too_large", limit_mib=MAX_EXPORT_BYTES // 1024 // 1024)
         return exported
@@ -54,6 +54,12 @@ class MyDataService:
         counts = await self._repo.delete(user_id)
         log.info("deleted the data of user %s: %s", user_id, {name: n for name, n in counts.items() if n})
         return counts
+
+
+def _export_file(name: str, document: dict[str, Any]) -> ExportFile:
+    """The JSON, zipped when it alone would not fit in a Discord attachment."""
+    exported = ExportFile(name, json.dumps(document, ensure_ascii=False, indent=2).encode())
+    return _zipped(exported) if len(exported.data) > MAX_EXPORT_BYTES else exported
 
 
 def _zipped(exported: ExportFile) -> ExportFile:

@@ -54,9 +54,11 @@ class NappingScheduler(ABC):
             done = 0
             try:
                 done = await self.run_once()
+                wake_at = await self.next_wake()
             except Exception:
+                # The database or a bug: the loop must outlive it, or no guild is served until a restart.
                 self._log.exception("%s scheduler pass failed; trying again shortly", self._name)
-            wake_at = await self.next_wake()
+                wake_at = self._clock.now()
             now = self._clock.now()
             if wake_at is not None and wake_at <= now and not done:
                 wake_at = now + STUCK_PAUSE  # still due after a pass that did nothing: something keeps failing

@@ -56,6 +56,13 @@ class GuildSettingsRepository:
         value = await self._db.fetch_value("SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return None if value is None else str(value)
 
+    async def set_timezone(self, guild_id: int, timezone: str) -> None:
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
+            (guild_id, timezone, _now()),
+        )
+
     async def set_locale(self, guild_id: int, locale: str | None) -> None:
         await self._db.execute(
             "INSERT INTO guild_settings (guild_id, locale, updated_at) VALUES (?, ?, ?)"

@@ -178,6 +178,14 @@ class TilRepository:
             params = (guild_id, author_id, limit, offset)
         return [_post(row) for row in await self._db.fetch_all(sql, params)]
 
+    async def published_posts_by(self, author_id: int) -> list[TilPost]:
+        """The member's posts that have a message in a TIL channel, in every guild."""
+        rows = await self._db.fetch_all(
+            f"SELECT {POST_COLUMNS} FROM til_posts p WHERE p.author_id = ? AND p.message_id IS NOT NULL ORDER BY p.id",
+            (author_id,),
+        )
+        return [_post(row) for row in rows]
+
     async def posts_between(self, guild_id: int, start: date, end: date) -> list[TilPost]:
         rows = await self._db.fetch_all(
             f"SELECT {POST_COLUMNS} FROM til_posts p WHERE p.guild_id = ? AND p.local_date BETWEEN ? AND ?"
@@ -260,17 +268,6 @@ class TilRepository:
         )
         return {date.fromisoformat(row[0]): int(row[1]) for row in rows}
 
-    async def authors_with_post_on(self, guild_id: int, day: date, candidates: Iterable[int]) -> set[int]:
-        ids = list(candidates)
-        if not ids:
-            return set()
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT author_id FROM til_posts WHERE guild_id = ? AND local_date = ?"
-            " AND author_id IN (SELECT value FROM json_each(?))",
-            (guild_id, day.isoformat(), _json_ints(ids)),
-        )
-        return {int(row[0]) for row in rows}
-
     # --- guild settings and member choices -------------------------------------------------------------------
 
     async def settings(self, guild_id: int, timezone: str) -> TilSettings:
@@ -311,14 +308,6 @@ class TilRepository:
             f"SELECT {column} FROM til_members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
         return None if value is None else int(value)
-
-    async def members_choosing(self, guild_id: int, column: str) -> set[int]:
-        """The members of the guild whose `quiz_opt_out` or `reminder_dm` is on."""
-        _check_member_column(column)
-        rows = await self._db.fetch_all(
-            f"SELECT user_id FROM til_members WHERE guild_id = ? AND {column} = 1", (guild_id,)
-        )
-        return {int(row[0]) for row in rows}
 
     async def set_member_choice(
         self, guild_id: int, user_id: int, column: str, value: int | None, at: datetime

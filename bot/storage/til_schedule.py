@@ -216,13 +216,6 @@ class TilScheduleRepository:
         row = await self._db.fetch_one(f"SELECT {RUN_COLUMNS} FROM til_runs WHERE id = ?", (run_id,))
         return None if row is None else _run(row)
 
-    async def runs(self, guild_id: int, job: TilJob) -> list[TilRunRow]:
-        rows = await self._db.fetch_all(
-            f"SELECT {RUN_COLUMNS} FROM til_runs WHERE guild_id = ? AND kind = ? ORDER BY period",
-            (guild_id, job.value),
-        )
-        return [_run(row) for row in rows]
-
     async def finish_run(self, run_id: int, message_id: int | None) -> None:
         await self._db.execute(
             "UPDATE til_runs SET status = 'done', retry_at = NULL, failure = NULL, message_id = ? WHERE id = ?",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str
@@ -25,37 +22,16 @@ from bot.services.daily import (
     DailyMessage,
     DailyReveal,
     DailyScheduler,
-    DeliveryFailed,
-    DestinationForbidden,
-    DestinationGone,
-    DestinationUnavailable,
     timezone_suggestions,
 )
 from bot.storage import ScheduleRow
-from cogs._scheduling import SchedulerTask
+from cogs._scheduling import SchedulerTask, delivering
 from cogs.quiz._render import question_embed, reveal_embed
 from cogs.quiz._views import after_reveal_view, answer_view
 
 log = logging.getLogger(__name__)
 
 MAX_STREAK_LINES = 10
-
-
-def _delivery_failure(error: Exception) -> DeliveryFailed:
-    if isinstance(error, discord.NotFound):
-        return DestinationGone(str(error))
-    if isinstance(error, discord.Forbidden):
-        return DestinationForbidden(str(error))
-    return DestinationUnavailable(str(error))
-
-
-@contextlib.asynccontextmanager
-async def _delivering() -> AsyncIterator[None]:
-    """Discord's answers, as the scheduler understands them."""
-    try:
-        yield
-    except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError) as error:
-        raise _delivery_failure(error) from error
 
 
 class Daily(commands.Cog):
@@ -103,7 +79,7 @@ class Daily(commands.Cog):
         local_time = message.due_at.astimezone(ZoneInfo(message.timezone)).strftime("%H:%M")
         content = text("daily.late_note", time=local_time) if message.late else None
         view = answer_view(message.session_id, 0, question, text("quiz.answer_button"))
-        async with _delivering():
+        async with delivering():
             sent = await self.bot.get_partial_messageable(message.channel_id).send(
                 content, embed=embed, view=view, nonce=message.nonce
             )
@@ -133,7 +109,7 @@ class Daily(commands.Cog):
             embed.add_field(name=text("daily.streaks"), value="\n".join(lines), inline=False)
         view = after_reveal_view(reveal.session_id, 0, text("quiz.explain_more"), None)
         message = self.bot.get_partial_messageable(reveal.channel_id).get_partial_message(reveal.message_id)
-        async with _delivering():
+        async with delivering():
             await message.edit(embed=embed, view=view)
 
     async def alert(self, schedule: ScheduleRow, problem: str) -> None:

@@ -255,13 +255,15 @@ class Til(commands.Cog):
     async def show(self, interaction: discord.Interaction, id: app_commands.Range[int, 1]) -> None:
         """Show one TIL by its number."""
         assert interaction.guild_id is not None
+        # The author may have to be fetched from Discord: answer within Discord's 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         language = await self.bot.language_for(interaction)
         post = await self.service.get(interaction.guild_id, id)
         # A long TIL is a preview with the whole post attached, as in the TIL channel.
         shown = await self.publisher.message(post, await self._author(interaction, post), language)
         url = jump_url(post)
         content = url if url else self._text(language, "til_ui.not_published_note", id=post.id)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             content,
             embed=shown.embed,
             files=shown.files(),
@@ -319,8 +321,12 @@ class Til(commands.Cog):
         post = await self.service.delete(
             interaction.guild_id, id, interaction.user.id, moderator=interaction.permissions.manage_messages
         )
-        await self.publisher.unpublish(post)
-        await interaction.followup.send(await self.bot.text_for(interaction, "til_ui.deleted", id=post.id))
+        if await self.publisher.unpublish(post):
+            await interaction.followup.send(await self.bot.text_for(interaction, "til_ui.deleted", id=post.id))
+            return
+        # Saying only "deleted" would leave the member believing the channel no longer shows it.
+        kept = await self.bot.text_for(interaction, "til_ui.deleted_message_kept", id=post.id, url=jump_url(post) or "")
+        await interaction.followup.send(kept)
 
     @til.command(name="repost", extras={"ko": "채널에 올리지 못한 TIL을 다시 올려요."})
     @app_commands.describe(id=locale_str("The TIL's number", ko="TIL 번호"))
@@ -411,10 +417,11 @@ class Til(commands.Cog):
     async def board(self, interaction: discord.Interaction) -> None:
         """This server's TIL streak leaders."""
         assert interaction.guild_id is not None
+        await interaction.response.defer()  # the board reads every member's days
         language = await self.bot.language_for(interaction)
         leaders = await self.service.streak_board(interaction.guild_id, BOARD_SIZE)
         embed = board_embed(lambda key, **p: self._text(language, key, **p), leaders)
-        await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
     # --- export and feedback ------------------------------------------------------------------------------------
 
@@ -439,7 +446,7 @@ class Til(commands.Cog):
         language = await self.bot.language_for(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         posts = await posts_by(self.service, interaction.guild_id, member.id)
-        exported = export_posts(posts, ExportFormat(fmt), language=language)
+        exported = await asyncio.to_thread(export_posts, posts, ExportFormat(fmt), language=language)
         await interaction.followup.send(
             self._text(language, "til_ui.exported", count=len(posts), user=member.mention),
             file=discord.File(io.BytesIO(exported.data), filename=exported.filename),
@@ -498,6 +505,9 @@ class Til(commands.Cog):
         await self._require_moderator(interaction)
         if not _can_publish(channel, threads=thread_per_member, files=True):
             raise InvalidInput("til_ui.bot_cannot_post", channel=channel.mention)
+        if isinstance(channel, discord.ForumChannel) and channel.flags.require_tag:
+            # A TIL without one of the forum's tags would be refused there (400 40067) and never shown.
+            raise InvalidInput("til_ui.forum_requires_tag", channel=channel.mention)
         per_member = thread_per_member and isinstance(channel, discord.TextChannel)
         await self.service.set_channel(interaction.guild_id, channel.id, thread_per_member=per_member)
         key = "til_ui.setup_forum" if isinstance(channel, discord.ForumChannel) else "til_ui.setup_text"
@@ -570,6 +580,11 @@ class Til(commands.Cog):
         if channel is not None and not _can_publish(channel, threads=False):
             raise InvalidInput("til_ui.bot_cannot_post", channel=channel.mention)
         return interaction.guild_id
+
+    @commands.Cog.listener()
+    async def on_schedules_changed(self, guild_id: int) -> None:
+        """Another cog moved this guild's local times (the server's time zone changed)."""
+        self.scheduler.wake()
 
     async def _scheduled(self, interaction: discord.Interaction, settings: TilJobSettings) -> None:
         """After: the scheduler looks again, and the moderator sees what is set now."""
@@ -680,6 +695,8 @@ def _can_publish(channel: discord.TextChannel | discord.ForumChannel, *, threads
         needed = needed and permissions.attach_files
     if threads or isinstance(channel, discord.ForumChannel):
         needed = needed and permissions.send_messages_in_threads
+    if isinstance(channel, discord.ForumChannel):
+        needed = needed and permissions.manage_threads  # deleting a TIL deletes its forum post, a thread
     if threads:
         needed = needed and permissions.create_public_threads
     return needed

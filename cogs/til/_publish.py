@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import aiohttp
 import discord
@@ -29,6 +29,9 @@ NO_PINGS = discord.AllowedMentions.none()
 MAX_FORUM_TAGS = 5
 THREAD_NAME_LIMIT = 100
 WEEK_MINUTES: Literal[10080] = 10080  # a thread left alone for a week is archived, not gone
+THREAD_ARCHIVED = 50083  # Discord refuses to edit or delete a message in an archived thread
+GONE = {10003, 10008}  # Unknown Channel, Unknown Message
+T = TypeVar("T")
 
 
 class PublishFailed(Exception):
@@ -142,12 +145,17 @@ class Publisher:
         """Edits the published message, its attachment replaced; False when it is gone (deleted message, thread
         or channel)."""
         assert post.message_id is not None
-        where = self.bot.get_partial_messageable(post.thread_id or post.channel_id or 0, guild_id=post.guild_id)
+        message = self.bot.get_partial_messageable(
+            post.thread_id or post.channel_id or 0, guild_id=post.guild_id
+        ).get_partial_message(post.message_id)
+
+        async def edit() -> None:
+            # Files are opened anew for each attempt: a retry after reopening the thread sends them again.
+            await message.edit(embed=shown.embed, attachments=shown.files(), allowed_mentions=NO_PINGS)
+
         try:
             async with _discord_answers():
-                await where.get_partial_message(post.message_id).edit(
-                    embed=shown.embed, attachments=shown.files(), allowed_mentions=NO_PINGS
-                )
+                await self._in_open_thread(post, edit)
                 if self._is_forum_post(post):
                     await self._retitle_forum_post(post)
         except PublishFailed as failure:
@@ -155,6 +163,19 @@ class Publisher:
                 return False
             raise
         return True
+
+    async def _in_open_thread(self, post: TilPost, action: Callable[[], Awaitable[T]]) -> T:
+        """Runs `action` on the post's message; once more after reopening its thread when Discord refuses because
+        the thread is archived (forum posts and member threads archive themselves after a while of quiet, and only a
+        new message would reopen them)."""
+        try:
+            return await action()
+        except discord.HTTPException as error:
+            if error.code != THREAD_ARCHIVED or post.thread_id is None:
+                raise
+        thread = await self._thread(post.guild_id, post.thread_id)
+        await thread.edit(archived=False)
+        return await action()
 
     async def _retitle_forum_post(self, post: TilPost) -> None:
         assert post.thread_id is not None
@@ -197,19 +218,32 @@ class Publisher:
         message = await thread.send(embed=shown.embed, files=shown.files(), allowed_mentions=NO_PINGS)
         return thread.id, message.id
 
-    async def unpublish(self, post: TilPost) -> None:
-        """Removes the published message (a forum post: its whole thread), as far as Discord lets us."""
+    async def unpublish(self, post: TilPost) -> bool:
+        """Removes the published message (a forum post: its whole thread), as far as Discord lets us.
+
+        True when it is gone (now or already); False when it is still there, e.g. for a lost permission, so the
+        member can be told to remove it by hand."""
         if post.message_id is None:
-            return
+            return True
         try:
             if self._is_forum_post(post):
                 assert post.thread_id is not None
+                # Deleting a thread needs Manage Threads, but not an open thread.
                 await (await self._thread(post.guild_id, post.thread_id)).delete()
             else:
                 where = self.bot.get_partial_messageable(post.thread_id or post.channel_id or 0)
-                await where.get_partial_message(post.message_id).delete()
-        except (discord.HTTPException, PublishFailed, aiohttp.ClientError) as error:
-            log.info("could not remove the message of TIL %s: %r", post.id, error)
+                await self._in_open_thread(post, where.get_partial_message(post.message_id).delete)
+        except discord.NotFound as error:
+            if error.code in GONE:
+                return True
+            log.warning("could not remove the message of TIL %s: %r", post.id, error)
+            return False
+        except PublishFailed:
+            return True  # the thread id names no thread any more
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("could not remove the message of TIL %s: %r", post.id, error)
+            return False
+        return True
 
 
 async def posts_by(service: TilService, guild_id: int, author_id: int) -> list[TilPost]:

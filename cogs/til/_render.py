@@ -18,6 +18,7 @@ import discord
 
 from bot.services.til.export import post_filename, post_markdown
 from bot.services.til.model import TilPost
+from bot.services.til.model import jump_url as jump_url  # the cog links posts with it too
 from bot.services.til.posts import Page, SearchHit, Streak
 from cogs.quiz._render import rank_labels
 
@@ -69,10 +70,6 @@ class PostMessage:
     markdown: str | None = None
     filename: str = ""
 
-    @property
-    def is_preview(self) -> bool:
-        return self.markdown is not None
-
     def files(self) -> list[discord.File]:
         """A new upload every time (a File is read as it is sent): empty for a post the embed shows whole, so an
         edit given `attachments=files()` also drops the file of a post that became short enough."""
@@ -92,14 +89,6 @@ def post_message(
     filename = f"{post_filename(post)}.md"
     embed = _embed(text, post, author_name=author_name, author_icon=author_icon, streak=streak, note=filename)
     return PostMessage(embed, post_markdown(post, language=language), filename)
-
-
-def jump_url(post: TilPost) -> str | None:
-    """The published message's link; a forum post's starter message lives in its thread."""
-    if post.message_id is None or post.channel_id is None:
-        return None
-    where = post.thread_id or post.channel_id
-    return f"https://discord.com/channels/{post.guild_id}/{where}/{post.message_id}"
 
 
 def tags_line(tags: Sequence[str]) -> str:
@@ -165,11 +154,13 @@ def post_line(text: Text, post: TilPost) -> str:
 
 
 def list_embed(text: Text, page: Page[TilPost], *, whose: str | None) -> discord.Embed:
-    title = text("til_ui.list_title_user", user=whose) if whose else text("til_ui.list_title")
     lines = [post_line(text, post) for post in page.items]
+    body = "\n".join(lines) if lines else text("til_ui.list_empty")
+    # Discord shows a mention as a name in a description, never in a title.
+    heading = text("til_ui.list_by", user=whose) if whose else None
     embed = discord.Embed(
-        title=clip(title, 256),
-        description="\n".join(lines) if lines else text("til_ui.list_empty"),
+        title=text("til_ui.list_title"),
+        description=clip(f"{heading}\n\n{body}" if heading else body, DESCRIPTION_LIMIT),
         colour=LIST_COLOUR,
     )
     embed.set_footer(text=text("til_ui.page_footer", page=page.page, pages=page.pages, total=page.total))

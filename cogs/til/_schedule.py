@@ -12,17 +12,16 @@ import discord
 
 from bot.bot import StudyBuddy
 from bot.services.til.digest import Digest, MemberWeek
+from bot.services.til.model import jump_url
 from bot.services.til.schedule import TilDigestPost, TilReminder
 from bot.storage import TilJob
-from cogs.quiz._daily import _delivering
+from cogs._scheduling import delivering
 from cogs.til._publish import THREAD_NAME_LIMIT
-from cogs.til._render import POST_COLOUR, Text, clip
+from cogs.til._render import DESCRIPTION_LIMIT, FIELD_LIMIT, POST_COLOUR, Text, clip
 
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
-DESCRIPTION_LIMIT = 4096
-FIELD_LIMIT = 1024
 MAX_LINKS_PER_MEMBER = 5
 NONCE_CHARS = 25
 
@@ -57,7 +56,7 @@ class SchedulePublisher:
             if reminder.role_id is not None
             else NO_PINGS
         )
-        async with _delivering():
+        async with delivering():
             await self.bot.get_partial_messageable(reminder.channel_id).send(
                 role + self._text(language, "til_ui.reminder_channel"),
                 nonce=_nonce(reminder.nonce, reminder.channel_id),
@@ -87,7 +86,7 @@ class SchedulePublisher:
             embed.add_field(name=text("til_ui.digest_leaders"), value="\n".join(leaders), inline=False)
         content = text("til_ui.digest_late") if post.late else None
         channel = self.bot.get_channel(post.channel_id)
-        async with _delivering():
+        async with delivering():
             if isinstance(channel, discord.ForumChannel):  # the TIL home is a forum: the digest is a post of its own
                 created = await channel.create_thread(
                     name=clip(embed.title or "", THREAD_NAME_LIMIT),
@@ -127,12 +126,11 @@ def _nonce(run_nonce: str, destination: int) -> str:
 
 
 def _member_line(text: Text, member: MemberWeek) -> str:
-    links = [
-        f"[{discord.utils.escape_markdown(clip(link.title, 60))}]({link.jump_url})"
-        if link.jump_url
-        else discord.utils.escape_markdown(clip(link.title, 60))
-        for link in member.posts[:MAX_LINKS_PER_MEMBER]
-    ]
+    links = []
+    for link in member.posts[:MAX_LINKS_PER_MEMBER]:
+        title = discord.utils.escape_markdown(clip(link.title, 60))
+        url = jump_url(link)
+        links.append(f"[{title}]({url})" if url else title)
     line = text("til_ui.digest_member", user=member.user_id, days=member.days, posts=", ".join(links))
     if member.summary:
         line += "\n> " + member.summary.replace("\n", "\n> ")

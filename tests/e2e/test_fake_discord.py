@@ -421,6 +421,19 @@ async def test_forum_post_with_tags(fake: FakeDiscord, world: World, bot: TinyBo
     assert created.message.id == post.id
 
 
+async def test_a_forum_that_requires_tags_refuses_a_post_without_one(fake: FakeDiscord, world: World) -> None:
+    strict = fake.add_forum_channel(world.guild, "strict", tags=["AWS"], require_tag=True)
+    tiny = TinyBot()
+    async with start_bot(fake, tiny):
+        forum = tiny.get_channel(strict.id)
+        assert isinstance(forum, discord.ForumChannel) and forum.flags.require_tag
+        with pytest.raises(discord.HTTPException) as refused:
+            await forum.create_thread(name="EC2 today", content="I learned EC2")
+        await forum.create_thread(name="EC2 today", content="I learned EC2", applied_tags=forum.available_tags)
+    assert refused.value.status == 400 and refused.value.code == 40067
+    assert [post.applied_tags for post in fake.threads(strict)] == [["AWS"]]
+
+
 # -- Discord's refusals -------------------------------------------------------------------------
 
 
@@ -505,6 +518,35 @@ async def test_deny_a_member_and_a_thread(fake: FakeDiscord, world: World, bot: 
     fake.deny(fake_thread)  # already denied: nothing changes, nothing is sent
     fake.allow(fake_thread)
     await thread.send("in the thread")
+
+
+async def test_an_archived_thread_refuses_edits_and_deletions_until_it_is_reopened(
+    fake: FakeDiscord, world: World, bot: TinyBot
+) -> None:
+    thread = await text_channel(bot, world.study).create_thread(name="EC2", type=discord.ChannelType.public_thread)
+    first, second = await thread.send("first"), await thread.send("second")
+    [fake_thread] = fake.threads(world.study)
+    archived = channel_updated(bot, fake_thread, "thread_update")
+    fake.archive_thread(fake_thread)
+    await archived
+    with pytest.raises(discord.HTTPException) as edit_refused:
+        await first.edit(content="edited")
+    with pytest.raises(discord.HTTPException) as delete_refused:
+        await second.delete()
+    with pytest.raises(discord.HTTPException) as rename_refused:
+        await thread.edit(name="EC2 again")
+    fetched = await bot.fetch_channel(fake_thread.id)
+    reopened = await thread.edit(archived=False)
+    await first.edit(content="edited")
+    await second.delete()
+    fake.archive_thread(fake_thread)
+    left_out = fake.world.guild_payload(world.guild, all_members=False)["threads"]
+    await thread.send("third")  # a new message reopens it
+    for refused in (edit_refused, delete_refused, rename_refused):
+        assert refused.value.status == 400 and refused.value.code == 50083
+    assert isinstance(fetched, discord.Thread) and fetched.archived and not reopened.archived
+    assert left_out == []  # GUILD_CREATE lists active threads only
+    assert not fake_thread.archived and [m.content for m in fake_thread.messages] == ["edited", "third"]
 
 
 async def test_deny_before_login_arrives_with_guild_create(fake: FakeDiscord, world: World) -> None:

@@ -133,6 +133,23 @@ async def test_a_moderator_sets_the_server_language(studybuddy: BotFactory) -> N
     assert refused.ephemeral and "manage_guild" in refused.content
 
 
+async def test_a_moderator_sets_the_server_time_zone_and_the_days_follow_it(studybuddy: BotFactory) -> None:
+    """The fake clock starts at 2026-11-25 00:00 UTC: 09:00 in Seoul, still the 24th in New York."""
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        til = running.bot.services.til
+        seoul_day = await til.today(world.guild.id, world.alice.id)
+        [done] = await running.run(world.moderator, "timezone", name="america/new_york")
+        new_york_day = await til.today(world.guild.id, world.alice.id)
+        [unknown] = await running.run(world.moderator, "timezone", name="Mars/Olympus")
+        [refused] = await running.run(world.alice, "timezone", name="UTC")
+        kept = await running.bot.services.server_time.timezone(world.guild.id)
+    assert (seoul_day.isoformat(), new_york_day.isoformat()) == ("2026-11-25", "2026-11-24")
+    assert done.ephemeral and "America/New_York" in done.content
+    assert unknown.ephemeral and "Mars/Olympus" in unknown.content
+    assert refused.ephemeral and "manage_guild" in refused.content and kept == "America/New_York"
+
+
 async def test_the_bot_never_asks_to_ping_anyone(studybuddy: BotFactory) -> None:
     async with studybuddy() as running:
         running.llm.queue(Reply(text="Hey @everyone and @here, <@&123> and <@456> look!"))

@@ -47,7 +47,9 @@ async def test_delete_asks_first_then_removes_everything_and_the_published_posts
         [listed] = await running.run(world.alice, "til list", user=world.alice)
         [searched] = await running.run(world.alice, "til search", query="Compute")
         [everyone] = await running.run(world.bob, "til list")
-        reminded = await running.bot.services.til.reminder_dm_members(world.guild.id)
+        preferences = await running.bot.services.db.fetch_value(
+            "SELECT COUNT(*) FROM til_members WHERE guild_id = ? AND user_id = ?", (world.guild.id, world.alice.id)
+        )
     assert confirm_id == cancelled.id and "지우지 않았어요" in cancelled.content and not cancelled.buttons
     assert refused.ephemeral and refused.id != again.id and "member who asked" in refused.content
     assert "TIL 2개" in done.content and "TIL 설정 1개" in done.content and not done.buttons
@@ -56,4 +58,19 @@ async def test_delete_asks_first_then_removes_everything_and_the_published_posts
     assert everyone.embeds[0]["footer"]["text"] == "Page 1/1 · 1 in all"  # bob's TIL stays
     assert public(running, world.lounge) == []
     assert [thread.name for thread in running.fake.threads(world.til)] == ["TIL 2026-11-25"]  # bob's forum post
-    assert reminded == set()
+    assert preferences == 0  # her reminder choice went with the rest
+
+
+async def test_delete_says_which_published_posts_it_could_not_remove(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        await post(running, world.alice, {"learned": EC2})
+        await post(running, world.alice, {"learned": LCEL})
+        running.fake.deny(world.lounge)  # the bot may no longer see the TIL channel
+        [confirm] = await running.run(world.alice, "mydata delete")
+        erase = await running.fake.click(world.alice, confirm, "전부 지우기")
+        [done] = await erase.settled(quiet=0.3)
+        messages = public(running, world.lounge)
+    assert "TIL 2개" in done.content and "2개는 지우지 못했어요" in done.content
+    assert len(messages) == 2 and all(f"/{world.lounge.id}/{m.id}" in done.content for m in messages)

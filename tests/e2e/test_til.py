@@ -14,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
-from bot.devtools.fake_discord import FakeChannel, FakeMessage, FakeUser
+from bot.devtools.fake_discord import FakeChannel, FakeDiscord, FakeMessage, FakeUser
 from bot.services.til.export import ExportFile, parse_export
 from bot.services.til.importing import MAX_FILE_BYTES
 from bot.services.til.model import LIMITS, Section, TilDraft, clean_draft, form_limit
@@ -280,7 +281,9 @@ async def test_list_pages_through_a_members_tils(studybuddy: BotFactory) -> None
         [everyone] = await running.run(world.bob, "til list")
     assert page_footer(alices) == "Page 1/2 · 6 in all"
     assert f"`#{ids[-1]}`" in alices.embeds[0]["description"] and "(not posted)" in alices.embeds[0]["description"]
-    assert older.embeds[0]["description"].startswith(f"`#{ids[0]}`")
+    assert f"<@{world.alice.id}>" in alices.embeds[0]["description"]  # a mention shows as a name only there
+    assert "<@" not in alices.embeds[0]["title"]
+    assert f"`#{ids[0]}`" in older.embeds[0]["description"]
     assert page_footer(everyone) == "Page 1/2 · 7 in all"
 
 
@@ -409,11 +412,12 @@ async def test_members_choose_their_zone_reminders_and_quiz_opt_out(studybuddy: 
         [optout] = await running.run(world.bob, "til quiz_optout", choice="on")
         [refused] = await running.run(world.alice, "til setup", channel=world.lounge)
         bob_today = await til.today(world.guild.id, world.bob.id)
-        reminded = await til.reminder_dm_members(world.guild.id)
-        opted_out = await til.quiz_opt_out(world.guild.id, world.bob.id)
+        choices = await running.bot.services.db.fetch_all(
+            "SELECT user_id, reminder_dm, quiz_opt_out FROM til_members WHERE guild_id = ?", (world.guild.id,)
+        )
     assert "2026-11-24" in zone.content and bob_today.isoformat() == "2026-11-24"  # 19:00 in New York
     assert "Mars/Olympus" in bad_zone.content
-    assert remind.ephemeral and reminded == {world.bob.id} and opted_out and optout.ephemeral
+    assert remind.ephemeral and optout.ephemeral and [tuple(row) for row in choices] == [(world.bob.id, 1, 1)]
     assert refused.ephemeral and "서버 관리" in refused.content
 
 
@@ -623,3 +627,90 @@ async def test_editing_a_long_til_replaces_its_attachment(studybuddy: BotFactory
     assert fits_one_message(after_long.embeds[0])
     assert message.attachments == [] and message.embeds[0]["description"] == "EC2"  # short again: no file
     assert stored.title == "짧은 TIL" and stored.learned == "EC2"
+
+
+async def edit_in_form(running: Running, user: FakeUser, til_id: int, values: dict[str, str]) -> FakeMessage:
+    """`user` opens /til edit, changes the fields in `values` (by field id) and submits; the bot's answer."""
+    opened = await running.fake.slash(user, running.world.study, "til edit", id=til_id)
+    await opened.wait_acked()
+    submitted = await running.fake.submit_modal(user, opened, values)
+    [reply] = await submitted.settled(quiet=0.2)
+    return reply
+
+
+async def test_a_forum_post_archived_for_quiet_is_still_edited_and_deleted(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.til)
+        til_id = post_id(await post(running, world.alice, {"title": "EC2", "learned": EC2}, tags="AWS"))
+        [thread] = running.fake.threads(world.til)
+        running.fake.archive_thread(thread)  # a week without messages, say
+        edited = await edit_in_form(running, world.alice, til_id, {"title": "LCEL", "learned": LCEL})
+        [starter] = running.fake.channel_messages(thread)
+        shown = (starter.embeds[0]["description"], thread.name, thread.archived)
+        threads_after_edit = running.fake.threads(world.til)
+        running.fake.archive_thread(thread)
+        [deleted] = await running.run(world.alice, "til delete", id=til_id)
+    assert "✏️" in edited.content and shown == (LCEL, "LCEL", False)
+    assert threads_after_edit == [thread]  # changed in place, not posted again
+    assert f"#{til_id}" in deleted.content and "지우지 못했어요" not in deleted.content
+    assert running.fake.threads(world.til) == []
+
+
+async def test_a_member_thread_archived_for_quiet_is_still_edited_and_deleted(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge, thread_per_member=True)
+        first = post_id(await post(running, world.alice, {"learned": EC2}))
+        [thread] = running.fake.threads(world.lounge)
+        running.fake.archive_thread(thread)
+        edited = await edit_in_form(running, world.alice, first, {"learned": "EC2 인스턴스"})
+        running.fake.archive_thread(thread)
+        await post(running, world.alice, {"learned": LCEL})  # a new message reopens the same thread
+        before = [m.embeds[0]["description"] for m in running.fake.channel_messages(thread)]
+        running.fake.archive_thread(thread)
+        [deleted] = await running.run(world.alice, "til delete", id=first)
+    assert "✏️" in edited.content and before == ["EC2 인스턴스", LCEL]
+    assert running.fake.threads(world.lounge) == [thread]
+    assert f"#{first}" in deleted.content and "지우지 못했어요" not in deleted.content
+    assert [m.embeds[0]["description"] for m in running.fake.channel_messages(thread)] == [LCEL]
+
+
+async def test_a_deleted_til_whose_message_stays_says_so_and_links_it(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        await set_channel(running, world.lounge)
+        removed_by_hand = post_id(await post(running, world.alice, {"learned": LCEL}))
+        kept = post_id(await post(running, world.alice, {"learned": EC2}))
+        running.fake.delete_message(public(running, world.lounge)[0])  # a moderator was first
+        [already_gone] = await running.run(world.alice, "til delete", id=removed_by_hand)
+        running.fake.deny(world.lounge)  # the bot may no longer see the TIL channel
+        [stays] = await running.run(world.alice, "til delete", id=kept)
+        [message] = public(running, world.lounge)
+        left = await running.bot.services.til.list_posts(world.guild.id, None)
+    assert f"#{removed_by_hand}" in already_gone.content and "지우지 못했어요" not in already_gone.content
+    assert f"#{kept}" in stays.content and "지우지 못했어요" in stays.content
+    assert f"/{world.lounge.id}/{message.id}" in stays.content and left.total == 0
+
+
+async def test_a_forum_needs_manage_threads_to_be_the_til_channel(studybuddy: BotFactory) -> None:
+    fake = FakeDiscord()
+    fake.world.bot_permissions &= ~discord.Permissions(manage_threads=True).value
+    async with studybuddy(llm=False, fake=fake) as running:
+        world = running.world
+        [forum] = await running.run(world.moderator, "til setup", channel=world.til)
+        [text] = await running.run(world.moderator, "til setup", channel=world.lounge, thread_per_member=True)
+    assert forum.ephemeral and "스레드 관리" in forum.content and f"<#{world.til.id}>" in forum.content
+    assert "📌" in text.content  # the bot deletes messages in its own threads without Manage Threads
+
+
+async def test_a_forum_that_requires_tags_is_refused_as_the_til_channel(studybuddy: BotFactory) -> None:
+    async with studybuddy(llm=False) as running:
+        world = running.world
+        created = asyncio.ensure_future(running.bot.wait_for("guild_channel_create", timeout=5))
+        strict = running.fake.add_forum_channel(world.guild, "strict", tags=["AWS"], require_tag=True)
+        await created
+        [refused] = await running.run(world.moderator, "til setup", channel=strict)
+        settings = await running.bot.services.til.settings(world.guild.id)
+    assert refused.ephemeral and "태그" in refused.content and f"<#{strict.id}>" in refused.content
+    assert settings.channel_id is None

@@ -644,6 +644,31 @@ async def test_a_schedule_that_keeps_failing_to_claim_does_not_spin_the_loop(
         await asyncio.gather(loop, return_exceptions=True)
 
 
+async def test_the_loop_outlives_a_database_error_between_passes(
+    daily: Daily, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await set_up(daily)
+    failures = iter([OSError("disk I/O error")])
+    next_wake = daily.scheduler.next_wake
+
+    async def failing_once() -> datetime | None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return await next_wake()
+
+    monkeypatch.setattr(daily.scheduler, "next_wake", failing_once)
+    loop = asyncio.create_task(daily.scheduler.run())
+    try:
+        await daily.clock.wait_for_sleepers()
+        assert "scheduler pass failed" in caplog.text
+        await moved_and_settled(daily, FIRST_DUE)
+        assert len(daily.publisher.discord.messages) == 1  # the next pass posted as usual
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
 async def test_stop_lets_a_send_in_flight_finish_and_be_recorded(daily: Daily) -> None:
     await set_up(daily)
     entered, release = asyncio.Event(), asyncio.Event()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.i18n import Catalog
 from bot.services.mydata import MyDataService
 from bot.storage.database import Database, bundled_migrations, split_statements
 from bot.storage.mydata import ATTRIBUTED, DELETED_MEMBER, PERSONAL, MyDataRepository
@@ -241,6 +242,11 @@ async def test_delete_erases_the_member_everywhere_and_keeps_everyone_else(db: D
 
     again = await service.delete(ALICE)
     assert set(again.values()) == {0}
+    # /mydata delete names every table it emptied in words, never by its table name.
+    catalog = Catalog.load()
+    for language in ("ko", "en"):
+        labels = {f"mydata_ui.count.{name}" for name in removed if "." not in name}
+        assert labels <= catalog.keys(language), labels - catalog.keys(language)
 
 
 async def test_a_running_solo_quiz_is_left_to_finish(db: Database, service: MyDataService) -> None:

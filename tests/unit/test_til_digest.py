@@ -16,7 +16,7 @@ from bot.llm.chains import ChainFactory
 from bot.llm.prompts import PromptLibrary
 from bot.llm.runner import ChainRunner
 from bot.services.til.digest import TilDigestService
-from bot.services.til.model import TilPost
+from bot.services.til.model import TilPost, jump_url
 from tests.fakes.chat_models import ConcurrentFakeModel
 
 RUNNER = ChainRunner()
@@ -107,10 +107,10 @@ async def test_each_member_is_summarised_in_one_bounded_batch_then_combined() ->
     # The combining call saw every member by their mention token, most active first, and the week.
     combine = model.prompts[-1]
     assert "2026-11-23 ~ 2026-11-29" in combine
-    assert combine.index("<@14> (5 TIL): Studied Topic4-0.") < combine.index("<@10> (1 TIL): Studied Topic0-0.")
+    assert combine.index("<@14> (5): Studied Topic4-0.") < combine.index("<@10> (1): Studied Topic0-0.")
     assert digest.text.startswith("This week: <@14>")
     assert digest.leaders == ((14, 9), (13, 4), (12, 2))
-    assert len(digest.post_links) == 15 and not digest.empty
+    assert sum(len(member.posts) for member in digest.members) == 15
 
 
 async def test_links_jump_to_the_published_message_or_its_thread() -> None:
@@ -121,9 +121,9 @@ async def test_links_jump_to_the_published_message_or_its_thread() -> None:
     ]
     digest = await digest_service(FakeWeek(posts), None).weekly_digest(GUILD, MONDAY, "en")
     forum, text, unpublished = digest.members[0].posts
-    assert forum.jump_url == f"https://discord.com/channels/{GUILD}/777/{forum.message_id}"
-    assert text.jump_url == f"https://discord.com/channels/{GUILD}/{CHANNEL}/{text.message_id}"
-    assert unpublished.jump_url is None
+    assert jump_url(forum) == f"https://discord.com/channels/{GUILD}/777/{forum.message_id}"
+    assert jump_url(text) == f"https://discord.com/channels/{GUILD}/{CHANNEL}/{text.message_id}"
+    assert jump_url(unpublished) is None
 
 
 async def test_without_a_model_the_digest_is_the_list_of_posts_and_leaders() -> None:
@@ -142,7 +142,7 @@ async def test_a_failed_summary_falls_back_to_the_titles_and_a_failed_combine_to
     model = DigestModel(fail_titles={"Topic1-0"})
     digest = await digest_service(week, model).weekly_digest(GUILD, MONDAY, "en")
     assert [member.summary for member in digest.members] == [None, "Studied Topic0-0."]
-    assert "<@11> (2 TIL): Topic1-0; Topic1-1" in model.prompts[-1]
+    assert "<@11> (2): Topic1-0; Topic1-1" in model.prompts[-1]
     assert digest.text.startswith("This week:")
 
     model = DigestModel(fail_combine=True)
@@ -155,14 +155,14 @@ async def test_a_week_without_posts_asks_the_model_nothing() -> None:
     model = DigestModel()
     outside = [til(10, MONDAY - timedelta(days=1), "Sunday"), til(10, MONDAY + timedelta(days=7), "Next")]
     digest = await digest_service(FakeWeek(outside), model).weekly_digest(GUILD, MONDAY, "en")
-    assert digest.empty and digest.text == "" and model.prompts == []
+    assert digest.members == () and digest.text == "" and model.prompts == []
 
 
 async def test_korean_guilds_get_the_korean_prompts() -> None:
     model = DigestModel()
     await digest_service(FakeWeek(week_of(1)), model).weekly_digest(GUILD, MONDAY, "ko")
     member, combine = model.prompts
-    assert "이번 주에 쓴 TIL" in member and "[2026-11-23] Topic0-0" in member
+    assert "이번 주에 쓴 TIL" in member and "[2026-11-23] Topic0-0" in member and "<tags>AWS</tags>" in member
     assert "우리가 배운 것" in combine
 
 

@@ -295,12 +295,15 @@ async def test_activity_and_posts_between_use_local_days(til: Til) -> None:
     assert [post.learned for post in between] == ["1일 전", "1일 전", "0일 전"]
 
 
-async def test_authors_without_a_post_that_day(til: Til) -> None:
-    await til.service.create(GUILD, ALICE, draft())
-    await til.service.create(OTHER_GUILD, BOB, draft())
-    assert await til.service.authors_without_post_on(GUILD, DAY, [ALICE, BOB, CAROL]) == {BOB, CAROL}
-    assert await til.service.authors_without_post_on(GUILD, DAY + timedelta(days=1), [ALICE]) == {ALICE}
-    assert await til.service.authors_without_post_on(GUILD, DAY, []) == set()
+async def test_published_posts_of_a_member_come_from_every_guild(til: Til) -> None:
+    here = await til.service.create(GUILD, ALICE, draft("여기"))
+    there = await til.service.create(OTHER_GUILD, ALICE, draft("저기"))
+    await til.service.create(GUILD, ALICE, draft("안 올림"))
+    bobs = await til.service.create(GUILD, BOB, draft("밥"))
+    for post in (here, there, bobs):
+        await til.service.record_published(post.id, 500, 600 + post.id, None)
+    assert [post.id for post in await til.service.published_posts_by(ALICE)] == [here.id, there.id]
+    assert await til.service.published_posts_by(CAROL) == []
 
 
 # --- settings and member choices ---------------------------------------------------------------------------------
@@ -317,22 +320,25 @@ async def test_settings_default_and_channel_choice(til: Til) -> None:
     assert (await til.service.settings(OTHER_GUILD)).channel_id is None
 
 
+async def choice(til: Til, guild_id: int, user_id: int, column: str) -> object:
+    return await til.db.fetch_value(
+        f"SELECT {column} FROM til_members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
+
+
 async def test_member_choices_are_per_guild(til: Til) -> None:
     assert await til.service.member_thread(GUILD, ALICE) is None
-    assert not await til.service.quiz_opt_out(GUILD, ALICE)
     await til.service.set_member_thread(GUILD, ALICE, 900)
     await til.service.set_quiz_opt_out(GUILD, ALICE, True)
     await til.service.set_reminder_dm(GUILD, ALICE, True)
     await til.service.set_reminder_dm(GUILD, BOB, True)
     await til.service.set_reminder_dm(GUILD, BOB, False)
     assert await til.service.member_thread(GUILD, ALICE) == 900
-    assert await til.service.quiz_opt_out(GUILD, ALICE)
-    assert await til.service.reminder_dm(GUILD, ALICE)
-    assert not await til.service.reminder_dm(GUILD, BOB)
-    assert await til.service.quiz_opted_out(GUILD) == {ALICE}
-    assert await til.service.reminder_dm_members(GUILD) == {ALICE}
+    assert await choice(til, GUILD, ALICE, "quiz_opt_out") == 1
+    assert await choice(til, GUILD, ALICE, "reminder_dm") == 1
+    assert await choice(til, GUILD, BOB, "reminder_dm") == 0
     assert await til.service.member_thread(OTHER_GUILD, ALICE) is None
-    assert await til.service.quiz_opted_out(OTHER_GUILD) == set()
+    assert await choice(til, OTHER_GUILD, ALICE, "quiz_opt_out") is None
     await til.service.set_quiz_opt_out(GUILD, ALICE, False)
     assert await til.service.member_thread(GUILD, ALICE) == 900  # other choices stay
-    assert not await til.service.quiz_opt_out(GUILD, ALICE)
+    assert await choice(til, GUILD, ALICE, "quiz_opt_out") == 0

@@ -135,7 +135,7 @@ async def test_each_post_becomes_a_validated_question_and_unusable_answers_are_d
             "S3": RuntimeError("model down"),
         }
     )
-    report = await til_service(db, model).generate_for_guild(GUILD, since=SINCE, language="en")
+    report = (await til_service(db, model).generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert (report.posts, report.generated, report.dropped, report.failed) == (4, 1, 3, 1)
     assert await stored_questions(db) == [(ec2, "What does EC2 do?")]
     # The prompt carries the post, and the English prompt was used.
@@ -147,19 +147,19 @@ async def test_posts_that_have_questions_are_not_asked_again_but_dropped_ones_ar
     await add_post(db, BOB, "EBS")
     model = TilModel(answers={"EBS": "not json"})
     service = til_service(db, model)
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     model.answers.clear()
-    second = await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    second = (await service.generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert (second.posts, second.generated) == (1, 1)
     assert "Title: EBS" in model.prompts[-1]
-    third = await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    third = (await service.generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert third.posts == 0 and len(model.prompts) == 3
 
 
 async def test_old_posts_and_other_guilds_are_left_alone(db: Database) -> None:
     await add_post(db, ALICE, "Old", day=SINCE - timedelta(days=1))
     await add_post(db, ALICE, "Elsewhere", guild=OTHER_GUILD)
-    report = await til_service(db, TilModel()).generate_for_guild(GUILD, since=SINCE, language="en")
+    report = (await til_service(db, TilModel()).generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert report.posts == 0
 
 
@@ -210,9 +210,9 @@ async def test_runs_overlapping_in_time_ask_about_each_post_once(db: Database) -
 async def test_invalid_arguments_are_programming_errors(db: Database) -> None:
     service = til_service(db, TilModel())
     with pytest.raises(ValueError):
-        await service.generate_for_guild(GUILD, since=SINCE, language="fr")
+        await service.generate_for_guilds({GUILD: "fr"}, since=SINCE)
     with pytest.raises(ValueError):
-        await service.generate_for_guild(GUILD, since=SINCE, language="en", max_concurrency=0)
+        await service.generate_for_guilds({GUILD: "en"}, since=SINCE, max_concurrency=0)
 
 
 # --- opting out and deleting ---------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ async def test_an_author_who_opted_out_is_never_sent_to_the_model(db: Database) 
     await add_post(db, BOB, "Secret")
     await set_opt_out(db, BOB, True)
     model = TilModel()
-    report = await til_service(db, model).generate_for_guild(GUILD, since=SINCE, language="en")
+    report = (await til_service(db, model).generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert report.posts == 1
     assert not any("Secret" in prompt for prompt in model.prompts)
 
@@ -233,7 +233,7 @@ async def test_opting_out_removes_unused_questions_and_keeps_them_from_the_quiz(
     await add_post(db, ALICE, "EBS")
     await add_post(db, BOB, "ELB")
     service = til_service(db, TilModel())
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     first = await service.next_question(GUILD, "en", set())
     assert first is not None and first.text == "What does EC2 do?"
     await service.mark_used(first)
@@ -259,7 +259,7 @@ async def test_a_question_for_an_author_who_opted_out_meanwhile_is_not_stored(db
 
 async def test_deleting_a_post_deletes_its_questions(db: Database) -> None:
     post = await add_post(db, ALICE, "EC2")
-    await til_service(db, TilModel()).generate_for_guild(GUILD, since=SINCE, language="en")
+    await til_service(db, TilModel()).generate_for_guilds({GUILD: "en"}, since=SINCE)
     await db.execute("DELETE FROM til_posts WHERE id = ?", (post,))
     assert await stored_questions(db) == []
 
@@ -267,10 +267,10 @@ async def test_deleting_a_post_deletes_its_questions(db: Database) -> None:
 async def test_an_edited_post_gets_a_question_from_its_new_text(db: Database) -> None:
     post = await add_post(db, ALICE, "EC2")
     service = til_service(db, TilModel())
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     await db.execute("UPDATE til_posts SET title = 'Lambda' WHERE id = ?", (post,))
     assert await stored_questions(db) == []  # written from the old text, never asked: gone with it
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     assert await stored_questions(db) == [(post, "What does Lambda do?")]
 
 
@@ -289,7 +289,7 @@ async def test_a_post_gets_one_waiting_question_even_when_two_processes_write_on
 async def test_questions_are_quiz_questions_of_the_guilds_til_bank(db: Database) -> None:
     await add_post(db, ALICE, "EC2")
     service = til_service(db, TilModel())
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     question = await service.next_question(GUILD, "en", set())
     assert question is not None
     row_id = await db.fetch_value("SELECT id FROM til_questions")
@@ -302,7 +302,7 @@ async def test_questions_are_quiz_questions_of_the_guilds_til_bank(db: Database)
 
 async def test_questions_from_stale_posts_give_way_to_the_banks(db: Database) -> None:
     await add_post(db, ALICE, "EC2", day=TODAY - timedelta(days=3))
-    await til_service(db, TilModel()).generate_for_guild(GUILD, since=SINCE, language="en")
+    await til_service(db, TilModel()).generate_for_guilds({GUILD: "en"}, since=SINCE)
     assert await til_service(db, TilModel()).next_question(GUILD, "en", set()) is not None
     later = til_service(db, TilModel(), now=lambda: START + timedelta(days=5))
     assert await later.next_question(GUILD, "en", set()) is None
@@ -311,7 +311,7 @@ async def test_questions_from_stale_posts_give_way_to_the_banks(db: Database) ->
 async def test_mark_used_ignores_questions_that_are_not_til_ones(db: Database) -> None:
     await add_post(db, ALICE, "EC2")
     service = til_service(db, TilModel())
-    await service.generate_for_guild(GUILD, since=SINCE, language="en")
+    await service.generate_for_guilds({GUILD: "en"}, since=SINCE)
     question = await service.next_question(GUILD, "en", set())
     assert question is not None
     await service.mark_used(replace(question, bank="demo"))
@@ -376,7 +376,7 @@ async def ec2_question_written(db: Database, clock: FakeClock) -> TilQuestionSer
     """Alice's TIL on EC2, and the quiz question written from it."""
     await add_post(db, ALICE, "EC2")
     til = til_service(db, TilModel(), now=clock.now)
-    await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    await til.generate_for_guilds({GUILD: "en"}, since=SINCE)
     return til
 
 
@@ -404,7 +404,7 @@ async def test_a_post_deleted_after_generation_is_not_asked(db: Database) -> Non
     post = await add_post(db, ALICE, "EC2")
     clock = FakeClock(START)
     til = til_service(db, TilModel(), now=clock.now)
-    await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    await til.generate_for_guilds({GUILD: "en"}, since=SINCE)
     await db.execute("DELETE FROM til_posts WHERE id = ?", (post,))
     daily = await daily_with(db, til, clock)
     _, question = await daily.claim_next_day()
@@ -415,7 +415,7 @@ async def test_without_til_questions_the_daily_quiz_asks_the_banks(db: Database)
     await add_post(db, ALICE, "EC2")
     clock = FakeClock(START)
     til = til_service(db, TilModel(answers={"EC2": RuntimeError("model down")}), now=clock.now)
-    report = await til.generate_for_guild(GUILD, since=SINCE, language="en")
+    report = (await til.generate_for_guilds({GUILD: "en"}, since=SINCE))[GUILD]
     assert report.failed == 1  # the model was down: nothing to ask from the TILs
     daily = await daily_with(db, til, clock)
     _, question = await daily.claim_next_day()

@@ -66,7 +66,7 @@ def test_one_long_word_is_cut_anyway() -> None:
 def test_a_post_that_fits_one_message_is_shown_whole_without_a_file() -> None:
     til = post(learned="가" * DESCRIPTION_LIMIT, hard="나" * FIELD_LIMIT)
     message = shown(til)
-    assert not message.is_preview and message.files() == []
+    assert message.markdown is None and message.files() == []
     assert message.embed.description == til.learned
     assert post_embed(text, til, author_name="alice", author_icon=None, streak=None) is not None
 
@@ -84,7 +84,7 @@ def test_a_longer_post_is_a_preview_within_discords_limits_with_the_whole_attach
     til = post(**changes)
     message = shown(til)
     embed = message.embed
-    assert message.is_preview and len(embed) <= EMBED_TOTAL_LIMIT
+    assert message.markdown is not None and len(embed) <= EMBED_TOTAL_LIMIT
     assert embed.description is not None and len(embed.description) <= DESCRIPTION_LIMIT
     assert all(len(field.value or "") <= FIELD_LIMIT for field in embed.fields)
     assert embed.fields[-1].name == "til_ui.preview_title"

@@ -17,6 +17,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.services.daily import DestinationForbidden, DestinationGone, DestinationUnavailable
+from bot.services.server_time import ServerTimeService
 from bot.services.til.schedule import (
     HOLD,
     TilDigestPost,
@@ -26,7 +27,7 @@ from bot.services.til.schedule import (
     digest_week,
     next_weekly,
 )
-from bot.storage import Database, TilJob, TilScheduleRepository
+from bot.storage import Database, GuildSettingsRepository, TilJob, TilRunRow, TilScheduleRepository
 from tests.fakes.clock import FakeClock
 
 SEOUL, BERLIN = ZoneInfo("Asia/Seoul"), ZoneInfo("Europe/Berlin")
@@ -166,6 +167,15 @@ async def guild_zone(til: Til, timezone: str) -> None:
     )
 
 
+async def runs(til: Til, job: TilJob) -> list[TilRunRow]:
+    """The guild's runs of `job`, oldest period first."""
+    rows = await til.db.fetch_all(
+        "SELECT id FROM til_runs WHERE guild_id = ? AND kind = ? ORDER BY period", (GUILD, job.value)
+    )
+    found = [await til.repo.run(int(row[0])) for row in rows]
+    return [run for run in found if run is not None]
+
+
 # --- schedule arithmetic -----------------------------------------------------------------------------------------
 
 
@@ -207,6 +217,28 @@ async def test_configuring_computes_next_times_in_the_guild_zone(til: Til) -> No
     digest = await til.service.configure_digest(GUILD, 6, "21:00", CHANNEL)
     assert digest.digest_next_at == DIGEST_AT
     assert digest.reminder_next_at == REMIND_AT  # the other job is untouched
+
+
+async def test_a_new_server_time_zone_keeps_the_jobs_local_times(til: Til) -> None:
+    await til.service.configure_reminder(GUILD, "21:00", ROLE, CHANNEL)
+    await til.service.configure_digest(GUILD, 6, "21:00", CHANNEL)
+    server_time = ServerTimeService(GuildSettingsRepository(til.db), til.service)
+    assert await server_time.set_timezone(GUILD, "europe/berlin") == "Europe/Berlin"
+    moved = await til.service.settings(GUILD)
+    assert moved.timezone == "Europe/Berlin"
+    assert moved.reminder_next_at is not None and moved.digest_next_at is not None
+    assert moved.reminder_next_at.astimezone(BERLIN).time() == time(21, 0)
+    assert moved.digest_next_at.astimezone(BERLIN).weekday() == 6
+    assert moved.digest_next_at.astimezone(BERLIN).time() == time(21, 0)
+    assert (moved.reminder_role_id, moved.reminder_channel_id, moved.digest_channel_id) == (ROLE, CHANNEL, CHANNEL)
+
+
+async def test_an_unknown_server_time_zone_changes_nothing(til: Til) -> None:
+    await til.service.configure_reminder(GUILD, "21:00", ROLE, CHANNEL)
+    with pytest.raises(InvalidInput):
+        await ServerTimeService(GuildSettingsRepository(til.db), til.service).set_timezone(GUILD, "Mars/Olympus")
+    kept = await til.service.settings(GUILD)
+    assert (kept.timezone, kept.reminder_next_at) == ("Asia/Seoul", REMIND_AT)
 
 
 async def test_configuring_leaves_the_til_channel_columns_alone(til: Til) -> None:
@@ -290,7 +322,7 @@ async def test_the_loop_reminds_at_the_exact_minute_those_without_a_til_today(ti
         assert (reminder.channel_id, reminder.role_id, reminder.local_date) == (CHANNEL, ROLE, today)
         assert reminder.language == "ko"
         assert (await til.service.settings(GUILD)).reminder_next_at == REMIND_AT + timedelta(days=1)
-        [run] = await til.repo.runs(GUILD, TilJob.REMINDER)
+        [run] = await runs(til, TilJob.REMINDER)
         assert (run.status, run.period) == ("done", today)
         # The next day Alice posted before the reminder: only Dave hears from the bot.
         await posted(til, ALICE, today + timedelta(days=1))
@@ -308,7 +340,7 @@ async def test_a_dm_only_reminder_with_nobody_to_remind_sends_nothing(til: Til) 
     move_to(til, REMIND_AT)
     assert await til.scheduler.run_once() == 1
     assert til.publisher.discord.reminders == []
-    [run] = await til.repo.runs(GUILD, TilJob.REMINDER)
+    [run] = await runs(til, TilJob.REMINDER)
     assert run.status == "done"
 
 
@@ -333,7 +365,7 @@ async def test_the_digest_goes_out_on_its_weekday_and_time(til: Til) -> None:
     [post] = til.publisher.digests
     assert post.digest == FakeDigest(GUILD, date(2026, 11, 23), "ko")
     assert (post.channel_id, post.week_start, post.late) == (CHANNEL, date(2026, 11, 23), False)
-    [run] = await til.repo.runs(GUILD, TilJob.DIGEST)
+    [run] = await runs(til, TilJob.DIGEST)
     assert run.status == "done" and run.message_id == 1000
     assert (await til.service.settings(GUILD)).digest_next_at == DIGEST_AT + timedelta(days=7)
 
@@ -350,7 +382,7 @@ async def test_the_berlin_digest_stays_at_local_nine_across_the_clock_change(til
         await til.scheduler.run_once()
     weeks = [post.week_start for post in til.publisher.digests]
     assert weeks == [date(2026, 10, 12), date(2026, 10, 19)]
-    assert [run.due_at for run in await til.repo.runs(GUILD, TilJob.DIGEST)] == [summer, winter]
+    assert [run.due_at for run in await runs(til, TilJob.DIGEST)] == [summer, winter]
     assert all(due.astimezone(BERLIN).hour == 21 for due in (summer, winter))
 
 
@@ -432,7 +464,7 @@ async def test_a_reminder_missed_beyond_grace_is_skipped_and_one_within_goes_out
     move_to(til, REMIND_AT + timedelta(minutes=31))
     await til.scheduler.run_once()
     assert til.publisher.discord.reminders == []
-    assert await til.repo.runs(GUILD, TilJob.REMINDER) == []
+    assert await runs(til, TilJob.REMINDER) == []
     assert (await til.service.settings(GUILD)).reminder_next_at == REMIND_AT + timedelta(days=1)
     # Down across several days: only what is not yet missed counts, and nothing piles up.
     move_to(til, REMIND_AT + timedelta(days=3, minutes=20))
@@ -463,7 +495,7 @@ async def test_a_deleted_reminder_channel_switches_reminders_off_and_tells_the_a
     til.publisher.gone.add(CHANNEL)
     move_to(til, REMIND_AT)
     await til.scheduler.run_once()
-    [run] = await til.repo.runs(GUILD, TilJob.REMINDER)
+    [run] = await runs(til, TilJob.REMINDER)
     assert (run.status, run.failure) == ("failed", "channel_missing")
     settings = await til.service.settings(GUILD)
     assert settings.reminder_time is None and settings.reminder_next_at is None
@@ -498,16 +530,16 @@ async def test_discord_and_llm_failures_are_retried_with_backoff(til: Til) -> No
     til.publisher.unavailable[CHANNEL] = 1
     move_to(til, DIGEST_AT)
     await til.scheduler.run_once()
-    [run] = await til.repo.runs(GUILD, TilJob.DIGEST)
+    [run] = await runs(til, TilJob.DIGEST)
     assert (run.status, run.failure, run.retry_at) == ("pending", "ConnectionError", DIGEST_AT + timedelta(minutes=1))
     assert await til.repo.next_wake() == DIGEST_AT + timedelta(minutes=1)
     move_to(til, DIGEST_AT + timedelta(minutes=1))
     await til.scheduler.run_once()
-    [run] = await til.repo.runs(GUILD, TilJob.DIGEST)
+    [run] = await runs(til, TilJob.DIGEST)
     assert (run.failure, run.retry_at) == ("DestinationUnavailable", DIGEST_AT + timedelta(minutes=3))
     move_to(til, DIGEST_AT + timedelta(minutes=3))
     await til.scheduler.run_once()
-    [run] = await til.repo.runs(GUILD, TilJob.DIGEST)
+    [run] = await runs(til, TilJob.DIGEST)
     assert (run.status, run.attempts) == ("done", 3)
     assert len(til.publisher.digests) == 1
     assert til.publisher.alerts == []
@@ -522,7 +554,7 @@ async def test_a_reminder_discord_keeps_failing_is_given_up_within_grace_and_sta
         wake = await til.repo.next_wake()
         assert wake is not None
         move_to(til, min(wake, REMIND_AT + timedelta(hours=1)))
-    [run] = await til.repo.runs(GUILD, TilJob.REMINDER)
+    [run] = await runs(til, TilJob.REMINDER)
     assert (run.status, run.failure) == ("failed", "unavailable")
     assert run.attempts == 6  # after 1, 2, 5, 10 and 10 minutes; the next wait would end past the grace
     settings = await til.service.settings(GUILD)

@@ -23,6 +23,7 @@ from ._models import (
     DM,
     GUILD_FORUM,
     GUILD_TEXT,
+    REQUIRE_TAG,
     THREAD_TYPES,
     FakeChannel,
     FakeGuild,
@@ -171,8 +172,13 @@ class FakeDiscord:
         self._dispatch_if_live("CHANNEL_CREATE", self.world.channel_payload(channel))
         return channel
 
-    def add_forum_channel(self, guild: FakeGuild, name: str, *, tags: list[str] | None = None) -> FakeChannel:
-        channel = self.world.add_channel(guild, name, GUILD_FORUM, available_tags=self.world.forum_tags(tags or []))
+    def add_forum_channel(
+        self, guild: FakeGuild, name: str, *, tags: list[str] | None = None, require_tag: bool = False
+    ) -> FakeChannel:
+        """A forum; with ``require_tag`` a post without one of its tags is refused (400 40067)."""
+        available = self.world.forum_tags(tags or [])
+        flags = REQUIRE_TAG if require_tag else 0
+        channel = self.world.add_channel(guild, name, GUILD_FORUM, available_tags=available, flags=flags)
         self._dispatch_if_live("CHANNEL_CREATE", self.world.channel_payload(channel))
         return channel
 
@@ -382,6 +388,7 @@ class FakeDiscord:
         message = FakeMessage(self.world.snowflake(), channel.id, user.id, content=content, embeds=embeds or [])
         self.world.store_message(message)
         announce(self, message, "MESSAGE_CREATE")
+        self.reopen_thread(channel)
         return message
 
     # -- world queries and manipulation ---------------------------------------------------------
@@ -444,6 +451,25 @@ class FakeDiscord:
             return
         event = "THREAD_UPDATE" if channel.type in THREAD_TYPES else "CHANNEL_UPDATE"
         self._dispatch_if_live(event, self.world.channel_payload(channel))
+
+    def archive_thread(self, thread: ChannelRef) -> None:
+        """Archive a thread, as Discord does after its inactivity timeout or a member by hand (THREAD_UPDATE).
+
+        Until it is reopened (PATCH ``archived: false``, or any new message in it), its messages can be neither
+        edited nor deleted (400 50083), and it is left out of GUILD_CREATE, as Discord lists active threads only.
+        """
+        target = self._channel(thread)
+        if target.type not in THREAD_TYPES:
+            raise FakeDiscordUsageError(f"channel {target.id} is not a thread")
+        if not target.archived:
+            target.archived = True
+            self._channel_updated(target)
+
+    def reopen_thread(self, channel: FakeChannel) -> None:
+        """A message sent in an archived thread reopens it (THREAD_UPDATE)."""
+        if channel.archived:
+            channel.archived = False
+            self._channel_updated(channel)
 
     def delete_channel(self, channel: ChannelRef) -> None:
         target = self._channel(channel)

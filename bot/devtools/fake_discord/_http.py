@@ -48,6 +48,8 @@ MISSING_PERMISSIONS = (50013, "Missing Permissions")
 CANNOT_MESSAGE_USER = (50007, "Cannot send messages to this user")
 NON_TEXT_CHANNEL = (50008, "Cannot send messages in a non-text channel")
 EMPTY_MESSAGE = (50006, "Cannot send an empty message")
+THREAD_ARCHIVED = (50083, "Thread is archived")
+TAG_REQUIRED = (40067, "A tag is required to create a forum post in this channel")
 INVALID_FORM_BODY = (50035, "Invalid Form Body")
 INVALID_WEBHOOK_TOKEN = (50027, "Invalid Webhook Token")
 

@@ -15,6 +15,7 @@ PUBLIC_THREAD = 11
 PRIVATE_THREAD = 12
 GUILD_FORUM = 15
 THREAD_TYPES = {10, PUBLIC_THREAD, PRIVATE_THREAD}
+REQUIRE_TAG = 1 << 4  # channel flag: a forum post must have at least one of the forum's tags
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -95,6 +96,8 @@ class FakeChannel:
     available_tags: list[JSON] = field(default_factory=list)
     applied_tag_ids: list[int] = field(default_factory=list)
     recipient_id: int | None = None
+    flags: int = 0  # e.g. REQUIRE_TAG on a forum
+    archived: bool = False  # a thread left alone (or archived by a member): no edits or deletions until reopened
     deleted: bool = False
     all_messages: list[FakeMessage] = field(default_factory=list, repr=False)
     parent: FakeChannel | None = field(default=None, repr=False)

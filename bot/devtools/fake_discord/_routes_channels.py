@@ -11,6 +11,8 @@ from ._http import (
     CANNOT_MESSAGE_USER,
     MISSING_PERMISSIONS,
     NON_TEXT_CHANNEL,
+    TAG_REQUIRED,
+    THREAD_ARCHIVED,
     UNKNOWN_CHANNEL,
     UNKNOWN_MESSAGE,
     Body,
@@ -18,7 +20,7 @@ from ._http import (
     reply,
 )
 from ._messages import create_message, edit_message
-from ._models import GUILD_FORUM, PUBLIC_THREAD, THREAD_TYPES, FakeChannel, FakeMessage
+from ._models import GUILD_FORUM, PUBLIC_THREAD, REQUIRE_TAG, THREAD_TYPES, FakeChannel, FakeMessage
 
 if TYPE_CHECKING:
     from ._fake import FakeDiscord
@@ -73,6 +75,12 @@ class ChannelRoutes:
         if not self.world.can_send(channel, self.world.bot_user.id):
             raise DiscordError(403, *MISSING_PERMISSIONS)
 
+    @staticmethod
+    def require_open(channel: FakeChannel) -> None:
+        """Messages in an archived thread can be neither edited nor deleted until it is reopened."""
+        if channel.archived:
+            raise DiscordError(400, *THREAD_ARCHIVED)
+
     # -- handlers -------------------------------------------------------------------------------
 
     async def get_channel(self, request: web.Request) -> web.Response:
@@ -80,14 +88,25 @@ class ChannelRoutes:
         return reply(self.world.channel_payload(channel))
 
     async def patch_channel(self, request: web.Request) -> web.Response:
-        """Renaming a thread or changing a forum post's tags: its creator or a member with Manage Threads."""
+        """Renaming a thread, changing a forum post's tags or archiving it: its creator or a member with Manage
+        Threads. Reopening (``archived: false`` alone) needs only the right to send in it; an archived thread
+        changes nothing else unless the same request reopens it (else 400 50083)."""
         channel = self.channel(request)
         if channel.type not in THREAD_TYPES:
             raise DiscordError(403, *MISSING_PERMISSIONS)  # channel settings are not modelled
-        bot_id = self.world.bot_user.id
-        if channel.owner_id != bot_id and not self.world.permissions_in(channel, bot_id) & MANAGE_THREADS:
-            raise DiscordError(403, *MISSING_PERMISSIONS)
         payload: JSON = request[BODY].json or {}
+        reopening = payload.get("archived") is False
+        if channel.archived and not reopening:
+            raise DiscordError(400, *THREAD_ARCHIVED)
+        bot_id = self.world.bot_user.id
+        if reopening and set(payload) == {"archived"}:
+            allowed = self.world.can_send(channel, bot_id)
+        else:
+            allowed = channel.owner_id == bot_id or bool(self.world.permissions_in(channel, bot_id) & MANAGE_THREADS)
+        if not allowed:
+            raise DiscordError(403, *MISSING_PERMISSIONS)
+        if "archived" in payload:
+            channel.archived = bool(payload["archived"])
         if "name" in payload:
             channel.name = _thread_name(payload)
         if "applied_tags" in payload:
@@ -125,6 +144,7 @@ class ChannelRoutes:
         self.require_send(channel)
         body: Body = request[BODY]
         message = create_message(self.fake, channel, self.world.bot_user.id, body, accepts_nonce=True)
+        self.fake.reopen_thread(channel)  # sending is what reopens an archived thread
         return reply(self.world.message_payload(message, with_nonce=True))
 
     async def get_message(self, request: web.Request) -> web.Response:
@@ -134,6 +154,7 @@ class ChannelRoutes:
     async def patch_message(self, request: web.Request) -> web.Response:
         channel = self.channel(request)
         message = self.message(request, channel)
+        self.require_open(channel)
         self.require_send(channel)
         if message.author_id != self.world.bot_user.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
@@ -142,7 +163,9 @@ class ChannelRoutes:
 
     async def delete_message(self, request: web.Request) -> web.Response:
         channel = self.channel(request)
-        self.fake.delete_message(self.message(request, channel))
+        message = self.message(request, channel)
+        self.require_open(channel)
+        self.fake.delete_message(message)
         return reply(None, 204)
 
     async def typing(self, request: web.Request) -> web.Response:
@@ -162,6 +185,8 @@ class ChannelRoutes:
     async def _forum_post(self, request: web.Request, forum: FakeChannel, payload: JSON) -> web.Response:
         self.require_send(forum)
         tags = _forum_tags(forum, payload)
+        if forum.flags & REQUIRE_TAG and not tags:
+            raise DiscordError(400, *TAG_REQUIRED)
         thread = self._new_thread(forum, payload, thread_type=PUBLIC_THREAD)
         thread.applied_tag_ids = tags
         body: Body = request[BODY]

@@ -331,7 +331,7 @@ class World:
             "topic": channel.topic,
             "last_message_id": str(channel.all_messages[-1].id) if channel.all_messages else None,
             "rate_limit_per_user": 0,
-            "flags": 0,
+            "flags": channel.flags,
         }
         if channel.type == GUILD_FORUM:
             payload |= {
@@ -350,7 +350,7 @@ class World:
                 "member_count": 1,
                 "total_message_sent": len(channel.all_messages),
                 "thread_metadata": {
-                    "archived": False,
+                    "archived": channel.archived,
                     "auto_archive_duration": 1440,
                     "archive_timestamp": now_iso(),
                     "locked": False,
@@ -427,7 +427,8 @@ class World:
             "stickers": [],
             "roles": [role.payload() for role in guild.roles],
             "channels": [self.channel_payload(c) for c in channels if c.type not in THREAD_TYPES],
-            "threads": [self.channel_payload(c) for c in channels if c.type in THREAD_TYPES],
+            # Like Discord, GUILD_CREATE lists the active threads only.
+            "threads": [self.channel_payload(c) for c in channels if c.type in THREAD_TYPES and not c.archived],
             "members": self.guild_members(guild, all_members=all_members),
             "member_count": len(guild.member_roles),
             "large": False,

@@ -57,13 +57,6 @@ class PostLink:
     message_id: int | None
     thread_id: int | None
 
-    @property
-    def jump_url(self) -> str | None:
-        """The published message (inside its thread or forum post when it has one); None if never published."""
-        if self.message_id is None or self.channel_id is None:
-            return None
-        return f"https://discord.com/channels/{self.guild_id}/{self.thread_id or self.channel_id}/{self.message_id}"
-
 
 @dataclass(frozen=True)
 class MemberWeek:
@@ -88,15 +81,6 @@ class Digest:
     leaders: tuple[tuple[int, int], ...]
     """(user id, current streak in days), longest first."""
 
-    @property
-    def post_links(self) -> list[PostLink]:
-        return [link for member in self.members for link in member.posts]
-
-    @property
-    def empty(self) -> bool:
-        """Nobody posted a TIL this week."""
-        return not self.members
-
 
 def _link(post: TilPost) -> PostLink:
     return PostLink(
@@ -106,15 +90,16 @@ def _link(post: TilPost) -> PostLink:
 
 
 def _member_text(posts: Sequence[TilPost]) -> str:
+    """The posts as data only: what each part is, the prompt (`til_digest_member.*.md`) says in its language."""
     parts = []
     for post in posts:
-        lines = [f"[{post.local_date.isoformat()}] {post.title}"]
+        lines = [f"<post>\n[{post.local_date.isoformat()}] {post.title}"]
         if post.tags:
-            lines.append(f"Tags: {', '.join(post.tags)}")
-        lines.append(post.learned[:MAX_POST_CHARS])
+            lines.append(f"<tags>{', '.join(post.tags)}</tags>")
+        lines.append(f"<learned>\n{post.learned[:MAX_POST_CHARS]}\n</learned>")
         if post.hard:
-            lines.append(f"Hard: {post.hard[: MAX_POST_CHARS // 3]}")
-        parts.append("\n".join(lines))
+            lines.append(f"<hard>\n{post.hard[: MAX_POST_CHARS // 3]}\n</hard>")
+        parts.append("\n".join(lines) + "\n</post>")
     return "\n\n".join(parts)[:MAX_MEMBER_CHARS]
 
 
@@ -180,7 +165,8 @@ class TilDigestService:
         for author in authors[:MAX_COMBINED_MEMBERS]:
             # A member whose summary failed still counts: their titles say what they studied.
             said = summaries.get(author) or "; ".join(post.title for post in by_author[author])
-            lines.append(f"<@{author}> ({len(by_author[author])} TIL): {said[:MAX_SUMMARY_CHARS]}")
+            # The prompt (`til_digest.*.md`) says what the number in parentheses counts.
+            lines.append(f"<@{author}> ({len(by_author[author])}): {said[:MAX_SUMMARY_CHARS]}")
         combine = {"week": f"{week_start.isoformat()} ~ {week_end.isoformat()}", "summaries": "\n".join(lines)}
         [combined] = await ask_all(self._runner, chains.til_digest(language), [combine], meter, 1)
         if isinstance(combined, Exception):

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from bot.errors import InvalidInput
 
@@ -94,6 +95,29 @@ class TilPost:
     @property
     def published(self) -> bool:
         return self.message_id is not None
+
+
+class Published(Protocol):
+    """Where a TIL's message is: a `TilPost`, or a post in the weekly digest."""
+
+    @property
+    def guild_id(self) -> int: ...
+
+    @property
+    def channel_id(self) -> int | None: ...
+
+    @property
+    def thread_id(self) -> int | None: ...
+
+    @property
+    def message_id(self) -> int | None: ...
+
+
+def jump_url(post: Published) -> str | None:
+    """The published message's link (a forum post's starter message lives in its thread); None if never published."""
+    if post.message_id is None or post.channel_id is None:
+        return None
+    return f"https://discord.com/channels/{post.guild_id}/{post.thread_id or post.channel_id}/{post.message_id}"
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput, NotAllowed
-from bot.services.daily import resolve_timezone
+from bot.services.daily import DEFAULT_TIMEZONE, resolve_timezone
 from bot.services.til.model import TilDraft, TilPost, TilSettings
 from bot.services.til.streaks import Streak, streak_of
 from bot.storage.til import SearchQuery, TilRepository
@@ -36,7 +36,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_TIMEZONE = "Asia/Seoul"
 MAX_PER_PAGE = 25
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 8
@@ -132,12 +131,13 @@ def _escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
+def _known_zone(name: str | None) -> ZoneInfo | None:
+    """A stored zone name as a zone; None when unset or no longer known."""
     if not name:
         return None
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return resolve_timezone(name)
+    except InvalidInput:
         return None
 
 
@@ -150,12 +150,12 @@ class TilService:
 
     async def timezone_of(self, guild_id: int, user_id: int) -> str:
         """The member's time zone, else the guild's, else Asia/Seoul (a stored name no longer known is skipped)."""
-        chosen = await self._repo.user_timezone(user_id)
-        return chosen if chosen and _zone(chosen) else await self.guild_timezone(guild_id)
+        zone = _known_zone(await self._repo.user_timezone(user_id))
+        return zone.key if zone else await self.guild_timezone(guild_id)
 
     async def guild_timezone(self, guild_id: int) -> str:
-        chosen = await self._repo.guild_timezone(guild_id)
-        return chosen if chosen and _zone(chosen) else DEFAULT_TIMEZONE
+        zone = _known_zone(await self._repo.guild_timezone(guild_id))
+        return zone.key if zone else DEFAULT_TIMEZONE
 
     async def today(self, guild_id: int, user_id: int) -> date:
         return self._now().astimezone(ZoneInfo(await self.timezone_of(guild_id, user_id))).date()
@@ -221,6 +221,10 @@ class TilService:
         """Posts whose local day is in [start, end], oldest first."""
         return await self._repo.posts_between(guild_id, start, end)
 
+    async def published_posts_by(self, author_id: int) -> list[TilPost]:
+        """The member's posts with a message in a TIL channel, in every guild: the messages to remove with them."""
+        return await self._repo.published_posts_by(author_id)
+
     # --- search ----------------------------------------------------------------------------------------------
 
     async def search(self, guild_id: int, query: str, page: int = 1, per_page: int = 5) -> Page[SearchHit]:
@@ -275,7 +279,7 @@ class TilService:
         now = self._now()
         board = []
         for user_id, active in days.items():
-            zone = _zone(member_zones.get(user_id)) or guild_zone
+            zone = _known_zone(member_zones.get(user_id)) or guild_zone
             streak = streak_of(active, now.astimezone(zone).date())
             if streak.current:
                 board.append((user_id, streak))
@@ -286,10 +290,6 @@ class TilService:
         """Posts per local day over the member's last `days` days (today included); days without posts are absent."""
         today = await self.today(guild_id, user_id)
         return await self._repo.posts_per_day(guild_id, user_id, today - timedelta(days=days - 1), today)
-
-    async def authors_without_post_on(self, guild_id: int, day: date, candidates: Iterable[int]) -> set[int]:
-        members = set(candidates)
-        return members - await self._repo.authors_with_post_on(guild_id, day, members)
 
     # --- settings and member choices -------------------------------------------------------------------------
 
@@ -306,25 +306,11 @@ class TilService:
     async def set_member_thread(self, guild_id: int, user_id: int, thread_id: int | None) -> None:
         await self._repo.set_member_choice(guild_id, user_id, "thread_id", thread_id, self._now())
 
-    async def quiz_opt_out(self, guild_id: int, user_id: int) -> bool:
-        return bool(await self._repo.member_choice(guild_id, user_id, "quiz_opt_out"))
-
     async def set_quiz_opt_out(self, guild_id: int, user_id: int, opt_out: bool) -> None:
         await self._repo.set_member_choice(guild_id, user_id, "quiz_opt_out", int(opt_out), self._now())
 
-    async def quiz_opted_out(self, guild_id: int) -> set[int]:
-        """Members who keep their TILs out of the quiz."""
-        return await self._repo.members_choosing(guild_id, "quiz_opt_out")
-
-    async def reminder_dm(self, guild_id: int, user_id: int) -> bool:
-        return bool(await self._repo.member_choice(guild_id, user_id, "reminder_dm"))
-
     async def set_reminder_dm(self, guild_id: int, user_id: int, enabled: bool) -> None:
         await self._repo.set_member_choice(guild_id, user_id, "reminder_dm", int(enabled), self._now())
-
-    async def reminder_dm_members(self, guild_id: int) -> set[int]:
-        """Members who asked to be reminded by DM."""
-        return await self._repo.members_choosing(guild_id, "reminder_dm")
 
 
 def _per_page(per_page: int) -> int:

@@ -89,13 +89,6 @@ class TilQuestionService:
         self.fresh_days = fresh_days
         self._one_run = asyncio.Lock()
 
-    async def generate_for_guild(
-        self, guild_id: int, *, since: date, language: str, max_concurrency: int = 3
-    ) -> TilGenerationReport:
-        """Questions for the guild's posts of local days since `since` that have none in `language` yet."""
-        reports = await self.generate_for_guilds({guild_id: language}, since=since, max_concurrency=max_concurrency)
-        return reports[guild_id]
-
     async def write_recent(
         self, guild_ids: Collection[int] | None, language_of: Callable[[int], Awaitable[str | None]]
     ) -> dict[int, TilGenerationReport]:

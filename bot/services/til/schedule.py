@@ -216,6 +216,19 @@ class TilScheduleService:
         )
         return await self.settings(guild_id)
 
+    async def follow_timezone(self, guild_id: int) -> TilJobSettings:
+        """After the server's time zone changed: the reminder and the digest keep their local times, in the new zone."""
+        settings = await self.settings(guild_id)
+        if settings.reminder_time is not None:
+            await self.configure_reminder(
+                guild_id, settings.reminder_time, settings.reminder_role_id, settings.reminder_channel_id
+            )
+        if settings.digest_weekday is not None and settings.digest_time is not None:
+            await self.configure_digest(
+                guild_id, settings.digest_weekday, settings.digest_time, settings.digest_channel_id
+            )
+        return await self.settings(guild_id)
+
     async def claim_due(self, guild_id: int, job: TilJob) -> TilRunRow | None:
         """Claims the guild's due reminder or digest, if any; the caller holds the run it returns for `HOLD`.
 
