@@ -233,21 +233,22 @@ class TilScheduleRepository:
             "UPDATE til_runs SET status = 'failed', retry_at = NULL, failure = ? WHERE id = ?", (failure, run_id)
         )
 
-    async def reminder_recipients(self, guild_id: int, local_date: date) -> list[int]:
-        """Members who asked for a DM reminder and have no TIL on `local_date`.
-
-        `til_posts.local_date` is the author's own day (their time zone, else the guild's), while `local_date`
-        here is the guild's day: the reminder goes out at one guild time for everyone, so "today" is the
-        guild's. For a member in another zone the two days can differ by one near midnight; for the group's
-        members, who share the guild's zone, they are the same day.
-        """
+    async def reminder_candidates(self, guild_id: int, since: date) -> list[tuple[int, str | None, set[date]]]:
+        """Members who asked for a DM reminder: (user id, their own time zone or None, their TIL days since
+        `since`). Whether one posted "today" depends on their zone, which is the caller's arithmetic."""
         rows = await self._db.fetch_all(
-            "SELECT m.user_id FROM til_members m WHERE m.guild_id = ? AND m.reminder_dm = 1"
-            " AND NOT EXISTS (SELECT 1 FROM til_posts p WHERE p.guild_id = m.guild_id AND p.author_id = m.user_id"
-            "  AND p.local_date = ?) ORDER BY m.user_id",
-            (guild_id, local_date.isoformat()),
+            "SELECT m.user_id, u.timezone, p.local_date FROM til_members m"
+            " LEFT JOIN user_settings u ON u.user_id = m.user_id"
+            " LEFT JOIN til_posts p ON p.guild_id = m.guild_id AND p.author_id = m.user_id AND p.local_date >= ?"
+            " WHERE m.guild_id = ? AND m.reminder_dm = 1 ORDER BY m.user_id",
+            (since.isoformat(), guild_id),
         )
-        return [int(row[0]) for row in rows]
+        found: dict[int, tuple[str | None, set[date]]] = {}
+        for row in rows:
+            days = found.setdefault(int(row[0]), (row[1], set()))[1]
+            if row[2] is not None:
+                days.add(date.fromisoformat(row[2]))
+        return [(user_id, zone, days) for user_id, (zone, days) in found.items()]
 
 
 class TilScheduleTransaction(QuizTransaction):

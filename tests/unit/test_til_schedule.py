@@ -333,6 +333,23 @@ async def test_the_loop_reminds_at_the_exact_minute_those_without_a_til_today(ti
         await asyncio.wait_for(loop, 5)
 
 
+async def test_a_member_in_another_zone_is_reminded_by_their_own_day(til: Til) -> None:
+    """08:00 in Seoul on the 26th is 18:00 on the 25th in New York: Bob, there, has posted his day's TIL."""
+    await member(til, ALICE, reminder_dm=True)
+    await member(til, BOB, reminder_dm=True)
+    await til.db.execute(
+        "INSERT INTO user_settings (user_id, timezone, updated_at) VALUES (?, 'America/New_York', ?)",
+        (BOB, START.isoformat()),
+    )
+    await posted(til, ALICE, date(2026, 11, 25))  # yesterday, in Seoul
+    await posted(til, BOB, date(2026, 11, 25))  # today, in New York
+    await til.service.configure_reminder(GUILD, "08:00")
+    move_to(til, datetime(2026, 11, 25, 23, 0, tzinfo=UTC))
+    assert await til.scheduler.run_once() == 1
+    [reminder] = til.publisher.discord.reminders
+    assert reminder.dm_user_ids == [ALICE]
+
+
 async def test_a_dm_only_reminder_with_nobody_to_remind_sends_nothing(til: Til) -> None:
     await member(til, ALICE, reminder_dm=True)
     await posted(til, ALICE, date(2026, 11, 25))

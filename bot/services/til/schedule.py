@@ -370,12 +370,22 @@ class TilScheduler(NappingScheduler, Generic[DigestT]):
             channel_id=settings.reminder_channel_id,
             role_id=settings.reminder_role_id,
             # Read now, not at the claim: a member who posted since is not reminded.
-            dm_user_ids=await self._repo.reminder_recipients(run.guild_id, run.period),
+            dm_user_ids=await self._reminder_recipients(run.guild_id, settings.timezone),
             local_date=run.period,
             language=language,
         )
         if reminder.channel_id is not None or reminder.dm_user_ids:
             await self._publisher.remind(reminder)
+
+    async def _reminder_recipients(self, guild_id: int, guild_zone: str) -> list[int]:
+        """Members who asked for a DM and have no TIL on their own today: the day in their `/til timezone`, else
+        the server's (a member in New York is not told off at Seoul's evening for New York's new day)."""
+        now = self._clock.now()
+        recipients = []
+        for user_id, zone, days in await self._repo.reminder_candidates(guild_id, (now - timedelta(days=2)).date()):
+            if now.astimezone(_zone_or(zone, guild_zone)).date() not in days:
+                recipients.append(user_id)
+        return recipients
 
     async def _post_digest(self, run: TilRunRow, settings: TilJobSettings, language: str, *, late: bool) -> int:
         if settings.digest_weekday is None or settings.digest_channel_id is None:
@@ -408,3 +418,11 @@ class TilScheduler(NappingScheduler, Generic[DigestT]):
 
 class _Disabled(Exception):
     """The job was switched off between its claim and its run."""
+
+
+def _zone_or(name: str | None, fallback: str) -> ZoneInfo:
+    """A member's stored zone, or the server's when they chose none (or tzdata no longer knows theirs)."""
+    try:
+        return resolve_timezone(name) if name else resolve_timezone(fallback)
+    except InvalidInput:
+        return resolve_timezone(fallback)
