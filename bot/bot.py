@@ -206,3 +206,9 @@ class StudyBuddy(commands.Bot):
             await super().close()
         finally:
             await self.services.aclose()
+
+
+def studybuddy_of(interaction: discord.Interaction) -> StudyBuddy:
+    """The bot a button or form callback runs in (discord.py types `interaction.client` as a plain Client)."""
+    assert isinstance(interaction.client, StudyBuddy)
+    return interaction.client

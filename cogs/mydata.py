@@ -10,16 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bot import StudyBuddy
+from bot.bot import StudyBuddy, studybuddy_of
 from cogs.til._publish import Publisher
 from cogs.til._render import jump_url
 
 MAX_LINKS = 10
-
-
-def _bot(interaction: discord.Interaction) -> StudyBuddy:
-    assert isinstance(interaction.client, StudyBuddy)
-    return interaction.client
 
 
 class DeleteChoice(
@@ -40,7 +35,7 @@ class DeleteChoice(
         return cls(match["action"], int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
+        bot = studybuddy_of(interaction)
         async with bot.answering_errors(interaction):
             if interaction.user.id != self.user_id:
                 await interaction.response.send_message(

@@ -7,12 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.bot import StudyBuddy
-
-
-def _bot(interaction: discord.Interaction) -> StudyBuddy:
-    assert isinstance(interaction.client, StudyBuddy)
-    return interaction.client
+from bot.bot import studybuddy_of
 
 
 class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"stream:stop:(?P<stream>\d+)"):
@@ -33,11 +28,11 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"stre
         return cls(int(match["stream"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await self._stop(interaction)
 
     async def _stop(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
+        bot = studybuddy_of(interaction)
         active = bot.services.streams.get(self.stream_id)
         if active is None:
             await interaction.response.send_message(
@@ -75,7 +70,7 @@ class ResetConversationButton(discord.ui.DynamicItem[discord.ui.Button[Any]], te
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
+        bot = studybuddy_of(interaction)
         async with bot.answering_errors(interaction):
             await bot.services.explain.forget_conversation(interaction.user.id)
             await interaction.response.send_message(await bot.text_for(interaction, "explain.conversation_reset"))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.bot import StudyBuddy
+from bot.bot import studybuddy_of
 from bot.services.quiz.bank import Question, QuestionKind
 from cogs.quiz._render import LETTERS
 
@@ -20,14 +20,9 @@ if TYPE_CHECKING:
 ANSWER_MODAL_MAX = 200
 
 
-def _bot(interaction: discord.Interaction) -> StudyBuddy:
-    assert isinstance(interaction.client, StudyBuddy)
-    return interaction.client
-
-
 def _quiz(interaction: discord.Interaction) -> Quiz:
     """The quiz cog: its handlers do the work, the items only route clicks to it."""
-    cog = _bot(interaction).get_cog("Quiz")
+    cog = studybuddy_of(interaction).get_cog("Quiz")
     assert cog is not None
     return cast("Quiz", cog)
 
@@ -56,7 +51,7 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qu
         return cls(int(match["s"]), int(match["p"]), int(match["c"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_answer(interaction, self.session_id, self.position, choice=self.choice)
 
 
@@ -79,7 +74,7 @@ class FreeAnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_free_answer_button(interaction, self.session_id, self.position)
 
 
@@ -102,7 +97,7 @@ class ExplainMoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_explain_more(interaction, self.session_id, self.position)
 
 
@@ -127,7 +122,7 @@ class NextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"quiz
         return cls(int(match["s"]), int(match["p"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_solo_next(interaction, self.session_id, self.position)
 
 
@@ -148,7 +143,7 @@ class ReviewButton(
         return cls(match["q"], match["c"], "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_review(interaction, self.digest, self.action)
 
 
@@ -167,7 +162,7 @@ class AnswerModal(discord.ui.Modal):
         self._on_submit = on_submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await self._on_submit(interaction, self.answer.value)
 
 
@@ -224,7 +219,7 @@ class DraftsButton(
         return cls(match["action"], [int(n) for n in match["ids"].split(",") if n], "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _quiz(interaction).on_drafts(interaction, self.action, self.draft_ids)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.bot import StudyBuddy
+from bot.bot import studybuddy_of
 from bot.services.til.model import Section, TilDraft, form_limit
 
 if TYPE_CHECKING:
@@ -25,13 +25,8 @@ SEARCH_QUERY_LIMIT = CUSTOM_ID_LIMIT - len(f"{PAGE_PREFIX}:s:999999:")
 MODAL_TIMEOUT_S = 30 * 60  # a TIL takes a while to write
 
 
-def _bot(interaction: discord.Interaction) -> StudyBuddy:
-    assert isinstance(interaction.client, StudyBuddy)
-    return interaction.client
-
-
 def _til(interaction: discord.Interaction) -> Til:
-    cog = _bot(interaction).get_cog("Til")
+    cog = studybuddy_of(interaction).get_cog("Til")
     assert cog is not None
     return cast("Til", cog)
 
@@ -71,7 +66,7 @@ class TilModal(discord.ui.Modal):
             self.add_item(text_input)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await self._submit(interaction, {section: field.value for section, field in self.fields.items()})
 
 
@@ -89,7 +84,7 @@ class RetryView(discord.ui.View):
         self.add_item(button)
 
     async def _clicked(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await self._reopen(interaction)
 
 
@@ -118,7 +113,7 @@ class PageButton(
         return cls(match["kind"], int(match["page"]), match["arg"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        async with _bot(interaction).answering_errors(interaction):
+        async with studybuddy_of(interaction).answering_errors(interaction):
             await _til(interaction).on_page(interaction, self.kind, self.page, self.arg)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from langchain_core.language_models import FakeListChatModel
@@ -23,13 +22,6 @@ from bot.services.usage import UsageService
 from bot.storage import ConversationRepository, Database, GuildSettingsRepository, UsageRepository
 
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # 23:30 in Seoul
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.db")
-    yield database
-    await database.close()
 
 
 RUNNER = ChainRunner()

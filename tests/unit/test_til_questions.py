@@ -9,10 +9,9 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,13 +51,6 @@ BANK = "bank: demo\nname: {en: Demo}\ntopic: demo\nversion: 1\nquestions:\n" + "
 def close_runner() -> Iterator[None]:
     yield
     RUNNER.close()
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.db")
-    yield database
-    await database.close()
 
 
 def question_json(title: str, **changes: Any) -> str:
